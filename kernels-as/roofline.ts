@@ -89,3 +89,13 @@ export function peak_simd(out: usize, iters: i32, m: f32, a: f32): void {
   );
   v128.store(out, s);
 }
+
+// Blocks [b0, b1) of `iters` iterations each, block b writing its 16-byte result to out + 16 b:
+// the pool splits blocks over threads to measure multi-threaded peak.
+export function peak_simd_blocks(out: usize, iters: i32, m: f32, a: f32, b0: i32, b1: i32): void {
+  for (let b = b0; b < b1; b++) peak_simd(out + (<usize> b << 4), iters, m, a);
+}
+
+export function peak_scalar_blocks(out: usize, iters: i32, m: f32, a: f32, b0: i32, b1: i32): void {
+  for (let b = b0; b < b1; b++) peak_scalar(out + (<usize> b << 4), iters, m, a);
+}

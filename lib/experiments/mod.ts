@@ -1,0 +1,36 @@
+/**
+ * The experiments: one module per paper (plus the machine roofline), each exporting
+ * `run(options) -> Report`. The registry maps names to lazy loaders so the CLI and notebooks only
+ * load what they run.
+ *
+ * @module
+ */
+import type { Report } from "../core/report.ts";
+
+/** Options every experiment accepts. */
+export interface ExperimentOptions {
+  quick?: boolean;
+  seed?: number;
+  quiet?: boolean;
+}
+
+/** A registered experiment. */
+export interface Experiment {
+  name: string;
+  title: string;
+  /** Paper notes file, or null for the machine experiments. */
+  paper: string | null;
+  load: () => Promise<{ run: (options: ExperimentOptions) => Promise<Report> }>;
+}
+
+/** Every experiment that exists, in the order `repro` runs them. */
+export const EXPERIMENTS: readonly Experiment[] = [
+  {
+    name: "roofline",
+    title: "Machine roofline (bandwidth and peak per backend)",
+    paper: null,
+    load: () => import("./roofline.ts"),
+  },
+];
+
+export type { Report } from "../core/report.ts";
