@@ -360,7 +360,7 @@ export function rooflineRows(
 
 /**
  * A log-log roofline chart: one line per ceiling, `min(peak, bandwidth * intensity)` over arithmetic
- * intensity, and the measured kernels as labelled points.
+ * intensity, and the measured kernels as points named in the legend.
  *
  * @example
  * ```ts
@@ -395,7 +395,7 @@ export function rooflineChart(o: RooflineOptions): VegaLiteSpec {
     encoding: {
       x: logX,
       y: logY,
-      color: { field: "ceiling", type: "nominal", title: "Ceiling", sort: null },
+      color: { field: "ceiling", type: "nominal", title: "Ceiling", sort: null, legend: { labelLimit: 360 } },
     },
   }];
   if (points.length > 0) {
@@ -407,13 +407,15 @@ export function rooflineChart(o: RooflineOptions): VegaLiteSpec {
         encoding: {
           x: logX,
           y: logY,
-          shape: { field: "kernel", type: "nominal", title: "Kernel", sort: null },
+          // the legend names the kernels: labels beside the points overlap where points cluster
+          shape: {
+            field: "kernel",
+            type: "nominal",
+            title: "Kernel",
+            sort: null,
+            legend: { labelLimit: 360 },
+          },
         },
-      },
-      {
-        data: { values },
-        mark: { type: "text", align: "left", dx: 6, dy: -6, fontSize: 10 },
-        encoding: { x: logX, y: logY, text: { field: "kernel" } },
       },
     );
   }
