@@ -88,69 +88,8 @@ export function matmul_f32_scalar_rows(
   }
 }
 
-const KC: i32 = 256; // k-block: a 4 x KC strip of A and a KC x 8 strip of B stay in L1
-const NC: i32 = 512; // n-block: a KC x NC block of B (512 KiB) stays in L2
-
-// 4 x 8 register tile: 8 f32x4 accumulators, 2 loads of B and 4 splats of A per k.
-// @ts-ignore: decorator
-
-function tile4x8(a: usize, b: usize, c: usize, k: i32, n: i32, i: i32, j: i32, p0: i32, p1: i32): void {
-  const ldc = <usize> n << 2;
-  const c0 = c + (<usize> (i * n + j) << 2);
-  const c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-  let x00 = v128.load(c0), x01 = v128.load(c0, 16);
-  let x10 = v128.load(c1), x11 = v128.load(c1, 16);
-  let x20 = v128.load(c2), x21 = v128.load(c2, 16);
-  let x30 = v128.load(c3), x31 = v128.load(c3, 16);
-  const lda = <usize> k << 2;
-  let ap = a + (<usize> (i * k + p0) << 2);
-  let bp = b + (<usize> (p0 * n + j) << 2);
-  for (let p = p0; p < p1; p++) {
-    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    const a0 = v128.load32_splat(ap);
-    const a1 = v128.load32_splat(ap + lda);
-    const a2 = v128.load32_splat(ap + 2 * lda);
-    const a3 = v128.load32_splat(ap + 3 * lda);
-    x00 = f32x4.add(x00, f32x4.mul(a0, b0));
-    x01 = f32x4.add(x01, f32x4.mul(a0, b1));
-    x10 = f32x4.add(x10, f32x4.mul(a1, b0));
-    x11 = f32x4.add(x11, f32x4.mul(a1, b1));
-    x20 = f32x4.add(x20, f32x4.mul(a2, b0));
-    x21 = f32x4.add(x21, f32x4.mul(a2, b1));
-    x30 = f32x4.add(x30, f32x4.mul(a3, b0));
-    x31 = f32x4.add(x31, f32x4.mul(a3, b1));
-    ap += 4;
-    bp += ldc;
-  }
-  v128.store(c0, x00);
-  v128.store(c0, x01, 16);
-  v128.store(c1, x10);
-  v128.store(c1, x11, 16);
-  v128.store(c2, x20);
-  v128.store(c2, x21, 16);
-  v128.store(c3, x30);
-  v128.store(c3, x31, 16);
-}
-
-// 1 x 8 tile for the last rows (m not a multiple of 4).
-// @ts-ignore: decorator
-
-function tile1x8(a: usize, b: usize, c: usize, k: i32, n: i32, i: i32, j: i32, p0: i32, p1: i32): void {
-  const c0 = c + (<usize> (i * n + j) << 2);
-  let x0 = v128.load(c0), x1 = v128.load(c0, 16);
-  let ap = a + (<usize> (i * k + p0) << 2);
-  let bp = b + (<usize> (p0 * n + j) << 2);
-  const ldb = <usize> n << 2;
-  for (let p = p0; p < p1; p++) {
-    const av = v128.load32_splat(ap);
-    x0 = f32x4.add(x0, f32x4.mul(av, v128.load(bp)));
-    x1 = f32x4.add(x1, f32x4.mul(av, v128.load(bp, 16)));
-    ap += 4;
-    bp += ldb;
-  }
-  v128.store(c0, x0);
-  v128.store(c0, x1, 16);
-}
+const KC: i32 = 256; // k-block: a KC x 8 panel of packed B (8 KiB) stays in L1
+const MC: i32 = 64; // m-block: an MC x KC block of A (64 KiB) stays in L2
 
 // Columns past the last multiple of 8, one scalar dot product each.
 // @ts-ignore: decorator
@@ -177,11 +116,112 @@ function tailColumns(
   }
 }
 
-// Blocked SIMD matmul over rows [r0, r1). Summation order over k depends only on (KC, k), never on the
-// row split, so any number of workers gives bit-identical results.
-export function matmul_f32_simd_rows(
+// ---------------------------------------------------------------- blocked SIMD matmul
+//
+// B is first packed into column panels of 8: bp[(jp * k + p) * 8 + jj] = B[p, 8 jp + jj] for the first
+// n8 = n & ~7 columns, so the inner loop reads B contiguously (32 bytes per k step) instead of one row
+// of B every k. Packing is O(k n), the product O(m k n); panels can be packed in parallel.
+
+export function matmul_f32_pack_b(b: usize, bp: usize, k: i32, n: i32, jp0: i32, jp1: i32): void {
+  for (let jp = jp0; jp < jp1; jp++) {
+    let src = b + (<usize> (jp * 8) << 2);
+    let dst = bp + (<usize> (jp * k) << 5);
+    const ldb = <usize> n << 2;
+    for (let p = 0; p < k; p++) {
+      v128.store(dst, v128.load(src));
+      v128.store(dst, v128.load(src, 16), 16);
+      src += ldb;
+      dst += 32;
+    }
+  }
+}
+
+// @ts-ignore: decorator
+
+function packedTile4x8(
+  a: usize,
+  bp: usize,
+  c: usize,
+  k: i32,
+  n: i32,
+  i: i32,
+  j: i32,
+  p0: i32,
+  p1: i32,
+): void {
+  const ldc = <usize> n << 2;
+  const c0 = c + (<usize> (i * n + j) << 2);
+  const c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  let x00 = v128.load(c0), x01 = v128.load(c0, 16);
+  let x10 = v128.load(c1), x11 = v128.load(c1, 16);
+  let x20 = v128.load(c2), x21 = v128.load(c2, 16);
+  let x30 = v128.load(c3), x31 = v128.load(c3, 16);
+  const lda = <usize> k << 2;
+  let ap = a + (<usize> (i * k + p0) << 2);
+  let bq = bp + (<usize> ((j >> 3) * k + p0) << 5);
+  for (let p = p0; p < p1; p++) {
+    const b0 = v128.load(bq), b1 = v128.load(bq, 16);
+    const a0 = v128.load32_splat(ap);
+    const a1 = v128.load32_splat(ap + lda);
+    const a2 = v128.load32_splat(ap + 2 * lda);
+    const a3 = v128.load32_splat(ap + 3 * lda);
+    x00 = f32x4.add(x00, f32x4.mul(a0, b0));
+    x01 = f32x4.add(x01, f32x4.mul(a0, b1));
+    x10 = f32x4.add(x10, f32x4.mul(a1, b0));
+    x11 = f32x4.add(x11, f32x4.mul(a1, b1));
+    x20 = f32x4.add(x20, f32x4.mul(a2, b0));
+    x21 = f32x4.add(x21, f32x4.mul(a2, b1));
+    x30 = f32x4.add(x30, f32x4.mul(a3, b0));
+    x31 = f32x4.add(x31, f32x4.mul(a3, b1));
+    ap += 4;
+    bq += 32;
+  }
+  v128.store(c0, x00);
+  v128.store(c0, x01, 16);
+  v128.store(c1, x10);
+  v128.store(c1, x11, 16);
+  v128.store(c2, x20);
+  v128.store(c2, x21, 16);
+  v128.store(c3, x30);
+  v128.store(c3, x31, 16);
+}
+
+// @ts-ignore: decorator
+
+function packedTile1x8(
+  a: usize,
+  bp: usize,
+  c: usize,
+  k: i32,
+  n: i32,
+  i: i32,
+  j: i32,
+  p0: i32,
+  p1: i32,
+): void {
+  const c0 = c + (<usize> (i * n + j) << 2);
+  let x0 = v128.load(c0), x1 = v128.load(c0, 16);
+  let ap = a + (<usize> (i * k + p0) << 2);
+  let bq = bp + (<usize> ((j >> 3) * k + p0) << 5);
+  for (let p = p0; p < p1; p++) {
+    const av = v128.load32_splat(ap);
+    x0 = f32x4.add(x0, f32x4.mul(av, v128.load(bq)));
+    x1 = f32x4.add(x1, f32x4.mul(av, v128.load(bq, 16)));
+    ap += 4;
+    bq += 32;
+  }
+  v128.store(c0, x0);
+  v128.store(c0, x1, 16);
+}
+
+// C rows [r0, r1) from A, packed B (bp) and, for the last n % 8 columns, B itself. Loop order as in
+// GotoBLAS: a KC x 8 panel of packed B (8 KiB) stays in L1 while it meets every 4-row strip of an
+// MC x KC block of A (64 KiB, in L2). The k-blocking is the same as matmul_f32_simd_rows, so results do
+// not depend on how rows are split over threads.
+export function matmul_f32_packed_rows(
   a: usize,
   b: usize,
+  bp: usize,
   c: usize,
   m: i32,
   k: i32,
@@ -191,21 +231,17 @@ export function matmul_f32_simd_rows(
 ): void {
   for (let i = r0; i < r1; i++) memory.fill(c + (<usize> (i * n) << 2), 0, <usize> n << 2);
   const n8 = n & ~7;
-  for (let jc = 0; jc < n; jc += NC) {
-    const jEnd = min(jc + NC, n);
-    const jEnd8 = min(jEnd, n8);
-    for (let pc = 0; pc < k; pc += KC) {
-      const pEnd = min(pc + KC, k);
-      let i = r0;
-      for (; i + 4 <= r1; i += 4) {
-        for (let j = jc; j < jEnd8; j += 8) tile4x8(a, b, c, k, n, i, j, pc, pEnd);
-        if (jEnd > jEnd8) {
-          for (let r = 0; r < 4; r++) tailColumns(a, b, c, k, n, i + r, jEnd8, jEnd, pc, pEnd);
-        }
+  for (let pc = 0; pc < k; pc += KC) {
+    const pEnd = min(pc + KC, k);
+    for (let ic = r0; ic < r1; ic += MC) {
+      const iEnd = min(ic + MC, r1);
+      const iEnd4 = ic + ((iEnd - ic) & ~3);
+      for (let j = 0; j < n8; j += 8) {
+        for (let i = ic; i < iEnd4; i += 4) packedTile4x8(a, bp, c, k, n, i, j, pc, pEnd);
+        for (let i = iEnd4; i < iEnd; i++) packedTile1x8(a, bp, c, k, n, i, j, pc, pEnd);
       }
-      for (; i < r1; i++) {
-        for (let j = jc; j < jEnd8; j += 8) tile1x8(a, b, c, k, n, i, j, pc, pEnd);
-        if (jEnd > jEnd8) tailColumns(a, b, c, k, n, i, jEnd8, jEnd, pc, pEnd);
+      if (n > n8) {
+        for (let i = ic; i < iEnd; i++) tailColumns(a, b, c, k, n, i, n8, n, pc, pEnd);
       }
     }
   }

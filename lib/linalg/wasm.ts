@@ -42,15 +42,37 @@ export async function matmulWasm(
     const wa = toWasm(a, owned), wb = toWasm(b, owned);
     const c = options.out ?? new WasmF32(m * n);
     if (!options.out) owned.push(c);
-    const fn = options.variant === "scalar" ? "matmul_f32_scalar_rows" : "matmul_f32_simd_rows";
     const big = m * k * n >= MATMUL_PARALLEL_MIN_FLOPS;
     const threads = options.threads ?? (big ? undefined : 1);
-    if (threads === 1) {
-      const kern = await loadKernel("linalg");
-      kern[fn](wa.ptr, wb.ptr, c.ptr, m, k, n, 0, m);
+    const kern = await loadKernel("linalg");
+    if (options.variant === "scalar") {
+      if (threads === 1) kern.matmul_f32_scalar_rows(wa.ptr, wb.ptr, c.ptr, m, k, n, 0, m);
+      else {
+        const pool = await getPool(threads);
+        await pool.parallelFor("linalg", "matmul_f32_scalar_rows", [wa.ptr, wb.ptr, c.ptr, m, k, n], 0, m);
+      }
     } else {
-      const pool = await getPool(threads);
-      await pool.parallelFor("linalg", fn, [wa.ptr, wb.ptr, c.ptr, m, k, n], 0, m, { align: 4 });
+      // pack B into 8-column panels (see kernels-as/linalg.ts), then the blocked 4 x 8 SIMD kernel
+      const panels = n >> 3;
+      const bp = new WasmF32(Math.max(1, panels * 8 * k));
+      owned.push(bp);
+      if (threads === 1) {
+        kern.matmul_f32_pack_b(wb.ptr, bp.ptr, k, n, 0, panels);
+        kern.matmul_f32_packed_rows(wa.ptr, wb.ptr, bp.ptr, c.ptr, m, k, n, 0, m);
+      } else {
+        const pool = await getPool(threads);
+        await pool.parallelFor("linalg", "matmul_f32_pack_b", [wb.ptr, bp.ptr, k, n], 0, panels);
+        await pool.parallelFor(
+          "linalg",
+          "matmul_f32_packed_rows",
+          [wa.ptr, wb.ptr, bp.ptr, c.ptr, m, k, n],
+          0,
+          m,
+          {
+            align: 4,
+          },
+        );
+      }
     }
     return options.out ? options.out.array : c.toArray();
   } finally {
