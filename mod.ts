@@ -13,3 +13,4 @@
 export * from "./lib/core/mod.ts";
 export * from "./lib/runtime/mod.ts";
 export * from "./lib/linalg/mod.ts";
+export * from "./lib/attention/mod.ts";

@@ -93,7 +93,7 @@ const MC: i32 = 64; // m-block: an MC x KC block of A (64 KiB) stays in L2
 
 // Columns past the last multiple of 8, one scalar dot product each.
 // @ts-ignore: decorator
-
+@inline
 function tailColumns(
   a: usize,
   b: usize,
@@ -137,7 +137,7 @@ export function matmul_f32_pack_b(b: usize, bp: usize, k: i32, n: i32, jp0: i32,
 }
 
 // @ts-ignore: decorator
-
+@inline
 function packedTile4x8(
   a: usize,
   bp: usize,
@@ -187,7 +187,7 @@ function packedTile4x8(
 }
 
 // @ts-ignore: decorator
-
+@inline
 function packedTile1x8(
   a: usize,
   bp: usize,

@@ -2,22 +2,26 @@
 // key = [seedLo, seedHi]; word w of stream s is lane w % 4 of block counter [w/4 lo, w/4 hi, s, 0].
 
 // @ts-ignore: decorator
+@inline
 const M0: u64 = 0xD2511F53;
 
 // @ts-ignore: decorator
+@inline
 const M1: u64 = 0xCD9E8D57;
 
 // @ts-ignore: decorator
+@inline
 const W0: u32 = 0x9E3779B9;
 
 // @ts-ignore: decorator
+@inline
 const W1: u32 = 0xBB67AE85;
 
 // Block output, per instance (each worker has its own instance, so these are thread-local).
 let r0: u32 = 0, r1: u32 = 0, r2: u32 = 0, r3: u32 = 0;
 
 // @ts-ignore: decorator
-
+@inline
 function block(ctr0: u32, ctr1: u32, ctr2: u32, ctr3: u32, key0: u32, key1: u32): void {
   let c0 = ctr0, c1 = ctr1, c2 = ctr2, c3 = ctr3, k0 = key0, k1 = key1;
   for (let r = 0; r < 10; r++) {

@@ -31,6 +31,12 @@ export const EXPERIMENTS: readonly Experiment[] = [
     paper: null,
     load: () => import("./roofline.ts"),
   },
+  {
+    name: "flashforge",
+    title: "FlashForge: shared-prefix decode attention over a prefix tree",
+    paper: "flashforge.md",
+    load: () => import("./flashforge.ts"),
+  },
 ];
 
 export type { Report } from "../core/report.ts";

@@ -1,0 +1,345 @@
+// deno-fmt-ignore-file -- deno fmt drops AssemblyScript's @inline decorators
+// Decode attention over a prefix tree: task kernel (partial softmax states per KV chunk and query group)
+// and merge kernel. The plan (tasks, worker bins, state lists) is made in TypeScript (lib/attention/plan.ts).
+//
+// Layouts (all f32 unless said):
+//   task record, 8 x u32: kPtr, vPtr (byte addresses of the node's K and V, token-major [L, Hkv, d]),
+//     t0, count (token range), head (kv head), qOff (into qidx), nq (query rows), state (first state index)
+//   qidx: u32 row indices; a row's query is q + row * d
+//   state: stride dpad + 4 floats: o[0..dpad) (unnormalised), m at dpad, l at dpad + 1
+//   K/V blocks end with >= 16 zeroed bytes, so loads of 4 floats that pass the last head read zeros;
+//   queries are copied into scratch zero-padded to dpad (a multiple of 4), so padded lanes add nothing.
+//   scratch per bin: queries [maxQ][dpad], then scores [maxQ][TB]
+//
+// Entry points split over the worker pool by bin: run_bins(..., w0, w1) runs the tasks of bins [w0, w1)
+// in their listed order; merge_rows(..., r0, r1) merges the states of output rows [r0, r1).
+
+const TB: i32 = 32; // tokens per block: scores of a block stay in L1
+
+// e^x for x <= 0 (and -inf), 4 lanes: x = n ln2 + r, |r| <= ln2/2, degree-6 Taylor polynomial for e^r,
+// 2^n built in the exponent bits. Relative error ~2e-7. Lanes below -87 give 0 (the subnormal range).
+// @ts-ignore: decorator
+@inline
+function expNeg4(x: v128): v128 {
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145752)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.42860677e-6)));
+  let p = f32x4.add(f32x4.mul(r, f32x4.splat(1.0 / 720.0)), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const ni = i32x4.trunc_sat_f32x4_s(f32x4.max(n, f32x4.splat(-126.0)));
+  const pow2 = i32x4.shl(i32x4.add(ni, i32x4.splat(127)), 23);
+  const y = f32x4.mul(p, pow2);
+  return v128.and(y, f32x4.ge(x, f32x4.splat(-87.0)));
+}
+
+// @ts-ignore: decorator
+@inline
+function expNeg(x: f32): f32 {
+  return f32x4.extract_lane(expNeg4(f32x4.splat(x)), 0);
+}
+
+// @ts-ignore: decorator
+@inline
+function hsum(a: v128): f32 {
+  return f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) +
+    f32x4.extract_lane(a, 3);
+}
+
+function runTask(
+  rec: usize,
+  qidx: usize,
+  q: usize,
+  states: usize,
+  qs: usize,
+  sc: usize,
+  kvStride: i32,
+  d: i32,
+  dpad: i32,
+  scale: f32,
+): void {
+  const kPtr = <usize> load<u32>(rec);
+  const vPtr = <usize> load<u32>(rec, 4);
+  const t0 = <i32> load<u32>(rec, 8);
+  const count = <i32> load<u32>(rec, 12);
+  const head = <i32> load<u32>(rec, 16);
+  const qOff = <i32> load<u32>(rec, 20);
+  const nq = <i32> load<u32>(rec, 24);
+  const state0 = <i32> load<u32>(rec, 28);
+  const ss = <usize> (dpad + 4) << 2; // state stride, bytes
+  const dp4 = <usize> dpad << 2;
+
+  // scaled, zero-padded queries; empty states
+  for (let j = 0; j < nq; j++) {
+    const row = <usize> load<u32>(qidx + (<usize> (qOff + j) << 2));
+    const src = q + ((row * <usize> d) << 2);
+    const dst = qs + <usize> j * dp4;
+    for (let c = 0; c < d; c++) store<f32>(dst + (<usize> c << 2), load<f32>(src + (<usize> c << 2)) * scale);
+    for (let c = d; c < dpad; c++) store<f32>(dst + (<usize> c << 2), 0);
+    const st = states + <usize> (state0 + j) * ss;
+    memory.fill(st, 0, dp4);
+    store<f32>(st + dp4, -Infinity);
+    store<f32>(st + dp4, 0, 4);
+  }
+
+  const tokenBytes = <usize> kvStride << 2;
+  const headOff = <usize> (head * d) << 2;
+  const sRow = <usize> TB << 2;
+  for (let b = t0; b < t0 + count; b += TB) {
+    const nb = min(TB, t0 + count - b);
+    const kBase = kPtr + <usize> b * tokenBytes + headOff;
+    const vBase = vPtr + <usize> b * tokenBytes + headOff;
+
+    // scores S[j][t] = (scale q_j) . k_t, four query rows per pass over a key
+    let j = 0;
+    for (; j + 4 <= nq; j += 4) {
+      const q0 = qs + <usize> j * dp4, q1 = q0 + dp4, q2 = q1 + dp4, q3 = q2 + dp4;
+      for (let t = 0; t < nb; t++) {
+        const kp = kBase + <usize> t * tokenBytes;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let c = 0; c < dpad; c += 4) {
+          const o = <usize> c << 2;
+          const kv = v128.load(kp + o);
+          a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + o), kv));
+          a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + o), kv));
+          a2 = f32x4.add(a2, f32x4.mul(v128.load(q2 + o), kv));
+          a3 = f32x4.add(a3, f32x4.mul(v128.load(q3 + o), kv));
+        }
+        const so = sc + <usize> j * sRow + (<usize> t << 2);
+        store<f32>(so, hsum(a0));
+        store<f32>(so + sRow, hsum(a1));
+        store<f32>(so + 2 * sRow, hsum(a2));
+        store<f32>(so + 3 * sRow, hsum(a3));
+      }
+    }
+    for (; j < nq; j++) {
+      const q0 = qs + <usize> j * dp4;
+      let t = 0;
+      for (; t + 4 <= nb; t += 4) {
+        const kp = kBase + <usize> t * tokenBytes;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let c = 0; c < dpad; c += 4) {
+          const o = <usize> c << 2;
+          const qv = v128.load(q0 + o);
+          a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(kp + o)));
+          a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(kp + tokenBytes + o)));
+          a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(kp + 2 * tokenBytes + o)));
+          a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(kp + 3 * tokenBytes + o)));
+        }
+        const so = sc + <usize> j * sRow + (<usize> t << 2);
+        store<f32>(so, hsum(a0));
+        store<f32>(so, hsum(a1), 4);
+        store<f32>(so, hsum(a2), 8);
+        store<f32>(so, hsum(a3), 12);
+      }
+      for (; t < nb; t++) {
+        const kp = kBase + <usize> t * tokenBytes;
+        let a0 = f32x4.splat(0);
+        for (let c = 0; c < dpad; c += 4) {
+          const o = <usize> c << 2;
+          a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + o), v128.load(kp + o)));
+        }
+        store<f32>(sc + <usize> j * sRow + (<usize> t << 2), hsum(a0));
+      }
+    }
+
+    // online softmax: new max, rescale the running state, P = exp(S - m) in place
+    const nb4 = (nb + 3) & ~3;
+    for (j = 0; j < nq; j++) {
+      const srow = sc + <usize> j * sRow;
+      for (let t = nb; t < nb4; t++) store<f32>(srow + (<usize> t << 2), -Infinity);
+      let mx: f32 = -Infinity;
+      for (let t = 0; t < nb; t++) mx = max(mx, load<f32>(srow + (<usize> t << 2)));
+      const st = states + <usize> (state0 + j) * ss;
+      const mOld = load<f32>(st + dp4);
+      const mNew = max(mOld, mx);
+      const vm = f32x4.splat(mNew);
+      let lsum = f32x4.splat(0);
+      for (let t = 0; t < nb4; t += 4) {
+        const p = expNeg4(f32x4.sub(v128.load(srow + (<usize> t << 2)), vm));
+        v128.store(srow + (<usize> t << 2), p);
+        lsum = f32x4.add(lsum, p);
+      }
+      let l = load<f32>(st + dp4, 4);
+      if (mNew > mOld) {
+        const alpha = expNeg(mOld - mNew); // 0 when mOld = -inf
+        l *= alpha;
+        const va = f32x4.splat(alpha);
+        for (let c = 0; c < dpad; c += 4) {
+          const o = st + (<usize> c << 2);
+          v128.store(o, f32x4.mul(v128.load(o), va));
+        }
+        store<f32>(st + dp4, mNew);
+      }
+      store<f32>(st + dp4, l + hsum(lsum), 4);
+    }
+
+    // O += P V: 4 rows x 8 columns of accumulators, one pass over the block's values per tile
+    j = 0;
+    for (; j + 4 <= nq; j += 4) {
+      const st0 = states + <usize> (state0 + j) * ss;
+      const st1 = st0 + ss, st2 = st1 + ss, st3 = st2 + ss;
+      const p0 = sc + <usize> j * sRow, p1 = p0 + sRow, p2 = p1 + sRow, p3 = p2 + sRow;
+      let c = 0;
+      for (; c + 8 <= dpad; c += 8) {
+        const co = <usize> c << 2;
+        let x00 = v128.load(st0 + co), x01 = v128.load(st0 + co, 16);
+        let x10 = v128.load(st1 + co), x11 = v128.load(st1 + co, 16);
+        let x20 = v128.load(st2 + co), x21 = v128.load(st2 + co, 16);
+        let x30 = v128.load(st3 + co), x31 = v128.load(st3 + co, 16);
+        let vp = vBase + co;
+        for (let t = 0; t < nb; t++) {
+          const v0 = v128.load(vp), v1 = v128.load(vp, 16);
+          const to = <usize> t << 2;
+          const a0 = v128.load32_splat(p0 + to), a1 = v128.load32_splat(p1 + to);
+          const a2 = v128.load32_splat(p2 + to), a3 = v128.load32_splat(p3 + to);
+          x00 = f32x4.add(x00, f32x4.mul(a0, v0));
+          x01 = f32x4.add(x01, f32x4.mul(a0, v1));
+          x10 = f32x4.add(x10, f32x4.mul(a1, v0));
+          x11 = f32x4.add(x11, f32x4.mul(a1, v1));
+          x20 = f32x4.add(x20, f32x4.mul(a2, v0));
+          x21 = f32x4.add(x21, f32x4.mul(a2, v1));
+          x30 = f32x4.add(x30, f32x4.mul(a3, v0));
+          x31 = f32x4.add(x31, f32x4.mul(a3, v1));
+          vp += tokenBytes;
+        }
+        v128.store(st0 + co, x00);
+        v128.store(st0 + co, x01, 16);
+        v128.store(st1 + co, x10);
+        v128.store(st1 + co, x11, 16);
+        v128.store(st2 + co, x20);
+        v128.store(st2 + co, x21, 16);
+        v128.store(st3 + co, x30);
+        v128.store(st3 + co, x31, 16);
+      }
+      if (c < dpad) { // dpad % 8 == 4
+        const co = <usize> c << 2;
+        let x0 = v128.load(st0 + co),
+          x1 = v128.load(st1 + co),
+          x2 = v128.load(st2 + co),
+          x3 = v128.load(st3 + co);
+        let vp = vBase + co;
+        for (let t = 0; t < nb; t++) {
+          const v0 = v128.load(vp);
+          const to = <usize> t << 2;
+          x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(p0 + to), v0));
+          x1 = f32x4.add(x1, f32x4.mul(v128.load32_splat(p1 + to), v0));
+          x2 = f32x4.add(x2, f32x4.mul(v128.load32_splat(p2 + to), v0));
+          x3 = f32x4.add(x3, f32x4.mul(v128.load32_splat(p3 + to), v0));
+          vp += tokenBytes;
+        }
+        v128.store(st0 + co, x0);
+        v128.store(st1 + co, x1);
+        v128.store(st2 + co, x2);
+        v128.store(st3 + co, x3);
+      }
+    }
+    for (; j < nq; j++) {
+      const st0 = states + <usize> (state0 + j) * ss;
+      const p0 = sc + <usize> j * sRow;
+      let c = 0;
+      for (; c + 16 <= dpad; c += 16) {
+        const co = <usize> c << 2;
+        let x0 = v128.load(st0 + co), x1 = v128.load(st0 + co, 16);
+        let x2 = v128.load(st0 + co, 32), x3 = v128.load(st0 + co, 48);
+        let vp = vBase + co;
+        for (let t = 0; t < nb; t++) {
+          const a = v128.load32_splat(p0 + (<usize> t << 2));
+          x0 = f32x4.add(x0, f32x4.mul(a, v128.load(vp)));
+          x1 = f32x4.add(x1, f32x4.mul(a, v128.load(vp, 16)));
+          x2 = f32x4.add(x2, f32x4.mul(a, v128.load(vp, 32)));
+          x3 = f32x4.add(x3, f32x4.mul(a, v128.load(vp, 48)));
+          vp += tokenBytes;
+        }
+        v128.store(st0 + co, x0);
+        v128.store(st0 + co, x1, 16);
+        v128.store(st0 + co, x2, 32);
+        v128.store(st0 + co, x3, 48);
+      }
+      for (; c < dpad; c += 4) {
+        const co = <usize> c << 2;
+        let x0 = v128.load(st0 + co);
+        let vp = vBase + co;
+        for (let t = 0; t < nb; t++) {
+          x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(p0 + (<usize> t << 2)), v128.load(vp)));
+          vp += tokenBytes;
+        }
+        v128.store(st0 + co, x0);
+      }
+    }
+  }
+}
+
+export function run_bins(
+  tasks: usize,
+  qidx: usize,
+  q: usize,
+  states: usize,
+  binStart: usize,
+  binTasks: usize,
+  scratch: usize,
+  scratchStride: i32,
+  maxQ: i32,
+  kvStride: i32,
+  d: i32,
+  dpad: i32,
+  scale: f32,
+  w0: i32,
+  w1: i32,
+): void {
+  for (let w = w0; w < w1; w++) {
+    const qs = scratch + <usize> w * <usize> scratchStride;
+    const sc = qs + ((<usize> maxQ * <usize> dpad) << 2);
+    const a = <i32> load<u32>(binStart + (<usize> w << 2));
+    const b = <i32> load<u32>(binStart + (<usize> (w + 1) << 2));
+    for (let i = a; i < b; i++) {
+      const ti = <usize> load<u32>(binTasks + (<usize> i << 2));
+      runTask(tasks + (ti << 5), qidx, q, states, qs, sc, kvStride, d, dpad, scale);
+    }
+  }
+}
+
+// out[row] = merge of the row's states, normalised; rows without a non-empty state get zeros.
+export function merge_rows(
+  states: usize,
+  rowStart: usize,
+  rowStates: usize,
+  out: usize,
+  d: i32,
+  dpad: i32,
+  r0: i32,
+  r1: i32,
+): void {
+  const ss = <usize> (dpad + 4) << 2;
+  const dp4 = <usize> dpad << 2;
+  for (let row = r0; row < r1; row++) {
+    const a = <i32> load<u32>(rowStart + (<usize> row << 2));
+    const b = <i32> load<u32>(rowStart + (<usize> (row + 1) << 2));
+    const dst = out + ((<usize> row * <usize> d) << 2);
+    let M: f32 = -Infinity;
+    for (let i = a; i < b; i++) {
+      const st = states + <usize> load<u32>(rowStates + (<usize> i << 2)) * ss;
+      M = max(M, load<f32>(st + dp4));
+    }
+    for (let c = 0; c < d; c++) store<f32>(dst + (<usize> c << 2), 0);
+    if (M == -Infinity) continue;
+    let L: f32 = 0;
+    for (let i = a; i < b; i++) {
+      const st = states + <usize> load<u32>(rowStates + (<usize> i << 2)) * ss;
+      const w = expNeg(load<f32>(st + dp4) - M);
+      L += w * load<f32>(st + dp4, 4);
+      for (let c = 0; c < d; c++) {
+        const o = dst + (<usize> c << 2);
+        store<f32>(o, load<f32>(o) + w * load<f32>(st + (<usize> c << 2)));
+      }
+    }
+    const inv: f32 = 1.0 / L;
+    for (let c = 0; c < d; c++) {
+      const o = dst + (<usize> c << 2);
+      store<f32>(o, load<f32>(o) * inv);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The wasm backend of decode attention: kernels-as/attention.ts over the shared memory. The plan's worker
+ * bins map one-to-one onto the pool's threads (bin w runs on thread w), so the balancer's longest-first
+ * assignment is the schedule that runs. Node K/V live in the tree's wasm mirrors (synced incrementally).
+ *
+ * @module
+ */
+import type { AttentionPlan } from "./plan.ts";
+import type { PrefixKVCache } from "./tree.ts";
+import { getPool } from "../runtime/pool.ts";
+import { getArena, loadKernel, type WasmBlock } from "../runtime/wasm.ts";
+
+/** Tokens per block in the kernel (scores scratch is TB floats per query row). */
+const TB = 32;
+
+/**
+ * Runs a plan on wasm with `threads` threads (plan.bins.length must equal threads, or be 1 with threads 1).
+ * `q` is requests * numHeads * d. Returns the output rows.
+ *
+ * @example
+ * ```ts
+ * import { PrefixKVCache } from "./tree.ts";
+ * import { planAttention } from "./plan.ts";
+ * import { runPlanWasm } from "./wasm.ts";
+ * const tree = new PrefixKVCache({ numKvHeads: 1, headDim: 4 });
+ * const root = tree.addNode(-1, new Float32Array(8).fill(1), new Float32Array(8).fill(2));
+ * const plan = planAttention(tree, [root], { method: "shared-prefix", numHeads: 1, groupSize: 4, chunkSize: 64, workers: 1 });
+ * const out = await runPlanWasm(tree, plan, new Float32Array(4), 1); // [2, 2, 2, 2]
+ * ```
+ */
+export async function runPlanWasm(
+  tree: PrefixKVCache,
+  plan: AttentionPlan,
+  q: Float32Array,
+  threads: number,
+): Promise<Float32Array> {
+  const d = tree.headDim, dpad = (d + 3) & ~3;
+  const rows = plan.requests * plan.numHeads;
+  const arena = getArena();
+  const kern = await loadKernel("attention");
+  const blocks: WasmBlock[] = [];
+  const take = (bytes: number) => {
+    const b = arena.alloc(bytes);
+    blocks.push(b);
+    return b;
+  };
+  try {
+    const nTasks = plan.tasks.length;
+    const tasks = take(32 * nTasks);
+    let qCount = 0;
+    for (const t of plan.tasks) qCount += t.rows.length;
+    const qidx = take(4 * qCount);
+    {
+      const rec = arena.u32(tasks.ptr, 8 * nTasks);
+      const qi = arena.u32(qidx.ptr, qCount);
+      const mirrors = new Map<number, { kPtr: number; vPtr: number }>();
+      let off = 0;
+      plan.tasks.forEach((t, i) => {
+        let m = mirrors.get(t.node);
+        if (!m) mirrors.set(t.node, m = tree.wasmMirror(t.node));
+        const o = 8 * i;
+        rec[o] = m.kPtr;
+        rec[o + 1] = m.vPtr;
+        rec[o + 2] = t.t0;
+        rec[o + 3] = t.count;
+        rec[o + 4] = t.head;
+        rec[o + 5] = off;
+        rec[o + 6] = t.rows.length;
+        rec[o + 7] = t.state;
+        qi.set(t.rows, off);
+        off += t.rows.length;
+      });
+    }
+    const qb = take(4 * q.length + 16);
+    arena.f32(qb.ptr, q.length).set(q);
+    const states = take(4 * (dpad + 4) * plan.numStates);
+    const W = plan.bins.length;
+    const binStart = take(4 * (W + 1));
+    const binTasks = take(4 * nTasks);
+    {
+      const bs = arena.u32(binStart.ptr, W + 1), bt = arena.u32(binTasks.ptr, nTasks);
+      let k = 0;
+      plan.bins.forEach((bin, w) => {
+        bs[w] = k;
+        bt.set(bin, k);
+        k += bin.length;
+      });
+      bs[W] = k;
+    }
+    const maxQ = Math.max(1, plan.maxRowsPerTask);
+    const scratchStride = (4 * maxQ * (dpad + TB) + 15) & ~15;
+    const scratch = take(scratchStride * W);
+    const rowStart = take(4 * (rows + 1));
+    arena.u32(rowStart.ptr, rows + 1).set(plan.rowStart);
+    const rowStates = take(4 * plan.numStates);
+    arena.u32(rowStates.ptr, plan.numStates).set(plan.rowStates);
+    const out = take(4 * rows * d);
+    const scale = 1 / Math.sqrt(d);
+    const taskArgs = [
+      tasks.ptr,
+      qidx.ptr,
+      qb.ptr,
+      states.ptr,
+      binStart.ptr,
+      binTasks.ptr,
+      scratch.ptr,
+      scratchStride,
+      maxQ,
+      tree.tokenStride,
+      d,
+      dpad,
+      scale,
+    ];
+    const mergeArgs = [states.ptr, rowStart.ptr, rowStates.ptr, out.ptr, d, dpad];
+    if (threads === 1 || W === 1) {
+      kern.run_bins(...taskArgs, 0, W);
+      kern.merge_rows(...mergeArgs, 0, rows);
+    } else {
+      const pool = await getPool(threads);
+      await pool.parallelFor("attention", "run_bins", taskArgs, 0, W);
+      await pool.parallelFor("attention", "merge_rows", mergeArgs, 0, rows);
+    }
+    return arena.f32(out.ptr, rows * d).slice();
+  } finally {
+    for (const b of blocks) arena.free(b);
+  }
+}
