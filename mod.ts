@@ -14,3 +14,5 @@ export * from "./lib/core/mod.ts";
 export * from "./lib/runtime/mod.ts";
 export * from "./lib/linalg/mod.ts";
 export * from "./lib/attention/mod.ts";
+export * from "./lib/graph/mod.ts";
+export * from "./lib/walk/mod.ts";

@@ -37,6 +37,12 @@ export const EXPERIMENTS: readonly Experiment[] = [
     paper: "flashforge.md",
     load: () => import("./flashforge.ts"),
   },
+  {
+    name: "bingo",
+    title: "Bingo: random walks on dynamically changing graphs",
+    paper: "bingo.md",
+    load: () => import("./bingo.ts"),
+  },
 ];
 
 export type { Report } from "../core/report.ts";

@@ -42,7 +42,7 @@ Deno.test("kernel loading: URL relative to the module; unknown family is a Kerne
   assert.throws(() => kernelUrl("../x"), InvalidArgumentError);
   await assert.rejects(loadKernel("no_such_family"), KernelLoadError);
   const k = await loadKernel("linalg");
-  assert.equal(typeof k.matmul_f32_simd_rows, "function");
+  assert.equal(typeof k.matmul_f32_packed_rows, "function");
 });
 
 Deno.test("splitRange covers the range once, aligned", () => {

@@ -1,0 +1,956 @@
+// Random walks on dynamic graphs (Bingo and baselines): a line-by-line port of lib/walk/engine.ts over the
+// same pool layout (lib/walk/layout.ts). Every function takes the pool's byte address first; offsets inside
+// the pool are u32 word indices. Nothing here allocates on a heap: the pool's own power-of-two block
+// allocator (guarded by a spin lock so batched updates can run on several workers) hands out blocks, and
+// the TypeScript side reserves enough room before every call.
+
+// ---------------------------------------------------------------- layout (mirrors lib/walk/layout.ts)
+// @ts-ignore: decorator
+const H_K: u32 = 1;
+
+// @ts-ignore: decorator
+const H_SAMPLER: u32 = 2;
+
+// @ts-ignore: decorator
+const H_ADAPT: u32 = 3;
+
+// @ts-ignore: decorator
+const H_ALPHA_Q16: u32 = 4;
+
+// @ts-ignore: decorator
+const H_SPARSE_MAX: u32 = 5;
+
+// @ts-ignore: decorator
+const H_CAP: u32 = 6;
+
+// @ts-ignore: decorator
+const H_TOP: u32 = 7;
+
+// @ts-ignore: decorator
+const H_LOCK: u32 = 8;
+
+// @ts-ignore: decorator
+const H_USED: u32 = 9;
+
+// @ts-ignore: decorator
+const H_VBASE: u32 = 10;
+
+// @ts-ignore: decorator
+const H_EDGES: u32 = 11;
+
+// @ts-ignore: decorator
+const H_DENSE_MIN_DEG: u32 = 12;
+
+// @ts-ignore: decorator
+const H_FREE: u32 = 16;
+
+// @ts-ignore: decorator
+const VH_DEG: u32 = 0;
+
+// @ts-ignore: decorator
+const VH_CAPLOG: u32 = 1;
+
+// @ts-ignore: decorator
+const VH_SLOTS: u32 = 2;
+
+// @ts-ignore: decorator
+const VH_HASH: u32 = 3;
+
+// @ts-ignore: decorator
+const VH_AUX: u32 = 4;
+
+// @ts-ignore: decorator
+const VH_TOTLO: u32 = 5;
+
+// @ts-ignore: decorator
+const VH_TOTHI: u32 = 6;
+
+// @ts-ignore: decorator
+const VH_EXTRA: u32 = 7;
+
+// @ts-ignore: decorator
+const VH_WORDS: u32 = 8;
+
+// @ts-ignore: decorator
+const S_BINGO: u32 = 0;
+
+// @ts-ignore: decorator
+const S_ALIAS: u32 = 1;
+
+// @ts-ignore: decorator
+const S_ITS: u32 = 2;
+
+// @ts-ignore: decorator
+const S_FENWICK: u32 = 3;
+
+// @ts-ignore: decorator
+const S_REJECTION: u32 = 4;
+
+// @ts-ignore: decorator
+const S_RESERVOIR: u32 = 5;
+
+// @ts-ignore: decorator
+const G_EMPTY: u32 = 0;
+
+// @ts-ignore: decorator
+const G_ONE: u32 = 1;
+
+// @ts-ignore: decorator
+const G_SPARSE: u32 = 2;
+
+// @ts-ignore: decorator
+const G_REGULAR: u32 = 3;
+
+// @ts-ignore: decorator
+const G_DENSE: u32 = 4;
+
+// @ts-ignore: decorator
+const MIN_CAPLOG: u32 = 2;
+
+// @ts-ignore: decorator
+const CLEAN: u32 = 0xffffffff;
+
+// @ts-ignore: decorator
+const NO_VERTEX: u32 = 0xffffffff;
+
+// @ts-ignore: decorator
+const HASH_MUL: u32 = 0x9e3779b1;
+
+// Pool base (bytes); set by every entry point. Per instance, so per thread.
+let B: usize = 0;
+
+// @ts-ignore: decorator
+function ld(o: u32): u32 {
+  return load<u32>(B + (<usize> o << 2));
+}
+
+// @ts-ignore: decorator
+function st(o: u32, v: u32): void {
+  store<u32>(B + (<usize> o << 2), v);
+}
+
+// f64 at word offset o (even)
+// @ts-ignore: decorator
+function ldf(o: u32): f64 {
+  return load<f64>(B + (<usize> o << 2));
+}
+
+// @ts-ignore: decorator
+function stf(o: u32, v: f64): void {
+  store<f64>(B + (<usize> o << 2), v);
+}
+
+// ---------------------------------------------------------------- Philox stream (lib/core/rng.ts layout)
+// @ts-ignore: decorator
+const M0: u64 = 0xD2511F53;
+
+// @ts-ignore: decorator
+const M1: u64 = 0xCD9E8D57;
+
+// @ts-ignore: decorator
+const W0: u32 = 0x9E3779B9;
+
+// @ts-ignore: decorator
+const W1: u32 = 0xBB67AE85;
+
+let key0: u32 = 0, key1: u32 = 0, rstream: u32 = 0;
+let ridx: u64 = 0;
+let r0: u32 = 0, r1: u32 = 0, r2: u32 = 0, r3: u32 = 0;
+
+function philoxBlock(c0in: u32, c1in: u32): void {
+  let c0 = c0in, c1 = c1in, c2 = rstream, c3: u32 = 0, k0 = key0, k1 = key1;
+  for (let r = 0; r < 10; r++) {
+    const p0 = M0 * <u64> c0;
+    const p1 = M1 * <u64> c2;
+    const n0 = (<u32> (p1 >> 32)) ^ c1 ^ k0;
+    const n2 = (<u32> (p0 >> 32)) ^ c3 ^ k1;
+    c1 = <u32> p1;
+    c3 = <u32> p0;
+    c0 = n0;
+    c2 = n2;
+    k0 += W0;
+    k1 += W1;
+  }
+  r0 = c0;
+  r1 = c1;
+  r2 = c2;
+  r3 = c3;
+}
+
+function rngStart(seedLo: u32, seedHi: u32, stream: u32): void {
+  key0 = seedLo;
+  key1 = seedHi;
+  rstream = stream;
+  ridx = 0;
+}
+
+function nextU32(): u32 {
+  const lane = <u32> (ridx & 3);
+  if (lane == 0) {
+    const b = ridx >> 2;
+    philoxBlock(<u32> b, <u32> (b >> 32));
+  }
+  ridx++;
+  return lane == 0 ? r0 : lane == 1 ? r1 : lane == 2 ? r2 : r3;
+}
+
+function rint(n: u32): u32 {
+  const limit: u64 = 4294967296 - (4294967296 % <u64> n);
+  for (;;) {
+    const u = nextU32();
+    if (<u64> u < limit) return u % n;
+  }
+  return 0;
+}
+
+function uniform(): f64 {
+  const a = nextU32() >> 5, b = nextU32() >> 6;
+  return (<f64> a * 67108864.0 + <f64> b) * 1.1102230246251565e-16;
+}
+
+// ---------------------------------------------------------------- allocator
+
+function lock(): void {
+  const a = B + (<usize> H_LOCK << 2);
+  while (atomic.cmpxchg<u32>(a, 0, 1) != 0) {}
+}
+function unlock(): void {
+  atomic.store<u32>(B + (<usize> H_LOCK << 2), 0);
+}
+
+function alloc(c: u32): u32 {
+  lock();
+  const head = ld(H_FREE + c);
+  let p: u32;
+  if (head != 0) {
+    st(H_FREE + c, ld(head));
+    p = head;
+  } else {
+    p = ld(H_TOP);
+    const size: u32 = <u32> 1 << c;
+    if (p + size > ld(H_CAP)) {
+      unlock();
+      unreachable(); // the TypeScript side reserves room first
+    }
+    st(H_TOP, p + size);
+  }
+  st(H_USED, ld(H_USED) + (<u32> 1 << c));
+  unlock();
+  return p;
+}
+
+function free(p: u32, c: u32): void {
+  lock();
+  st(p, ld(H_FREE + c));
+  st(H_FREE + c, p);
+  st(H_USED, ld(H_USED) - (<u32> 1 << c));
+  unlock();
+}
+
+function sizeClass(words: u32): u32 {
+  let c: u32 = 2;
+  while ((<u32> 1 << c) < words) c++;
+  return c;
+}
+
+function mfill(o: u32, n: u32): void {
+  memory.fill(B + (<usize> o << 2), 0, <usize> n << 2);
+}
+
+// ---------------------------------------------------------------- accessors
+
+// @ts-ignore: decorator
+function vhOf(v: u32): u32 {
+  return ld(H_VBASE) + VH_WORDS * v;
+}
+
+function totalOf(h: u32): u64 {
+  return <u64> ld(h + VH_TOTLO) | (<u64> ld(h + VH_TOTHI) << 32);
+}
+function addTotal(h: u32, delta: i64): void {
+  const t = <u64> (<i64> totalOf(h) + delta);
+  st(h + VH_TOTLO, <u32> t);
+  st(h + VH_TOTHI, <u32> (t >> 32));
+}
+
+// ---------------------------------------------------------------- hash
+
+// @ts-ignore: decorator
+function home(d: u32, hbits: u32): u32 {
+  return (d * HASH_MUL) >> (32 - hbits);
+}
+
+function hashInsert(h: u32, slot: u32): void {
+  const hbits = ld(h + VH_CAPLOG) + 1, mask = (<u32> 1 << hbits) - 1, hp = ld(h + VH_HASH);
+  let p = home(ld(ld(h + VH_SLOTS) + 2 * slot), hbits);
+  while (ld(hp + p) != 0) p = (p + 1) & mask;
+  st(hp + p, slot + 1);
+}
+
+function hashFind(h: u32, d: u32): i32 {
+  if (ld(h + VH_CAPLOG) == 0) return -1;
+  const hbits = ld(h + VH_CAPLOG) + 1,
+    mask = (<u32> 1 << hbits) - 1,
+    hp = ld(h + VH_HASH),
+    sp = ld(h + VH_SLOTS);
+  let p = home(d, hbits);
+  for (;;) {
+    const e = ld(hp + p);
+    if (e == 0) return -1;
+    if (ld(sp + 2 * (e - 1)) == d) return <i32> (e - 1);
+    p = (p + 1) & mask;
+  }
+  return -1;
+}
+
+function hashPos(h: u32, slot: u32): u32 {
+  const hbits = ld(h + VH_CAPLOG) + 1, mask = (<u32> 1 << hbits) - 1, hp = ld(h + VH_HASH);
+  let p = home(ld(ld(h + VH_SLOTS) + 2 * slot), hbits);
+  while (ld(hp + p) != slot + 1) p = (p + 1) & mask;
+  return p;
+}
+
+function hashRemove(h: u32, slot: u32): void {
+  const hbits = ld(h + VH_CAPLOG) + 1,
+    mask = (<u32> 1 << hbits) - 1,
+    hp = ld(h + VH_HASH),
+    sp = ld(h + VH_SLOTS);
+  let i = hashPos(h, slot), j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    const e = ld(hp + j);
+    if (e == 0) break;
+    const k = home(ld(sp + 2 * (e - 1)), hbits);
+    const stays = j > i ? k > i && k <= j : k > i || k <= j;
+    if (!stays) {
+      st(hp + i, e);
+      i = j;
+    }
+  }
+  st(hp + i, 0);
+}
+
+// ---------------------------------------------------------------- capacity
+
+function ensureCap(v: u32, need: u32): void {
+  const h = vhOf(v);
+  const oldLog = ld(h + VH_CAPLOG);
+  if (oldLog != 0 && need <= (<u32> 1 << oldLog)) return;
+  let newLog = MIN_CAPLOG;
+  while ((<u32> 1 << newLog) < need) newLog++;
+  if (newLog <= oldLog) return;
+  relocate(h, oldLog, newLog);
+}
+
+function relocate(h: u32, oldLog: u32, newLog: u32): void {
+  const deg = ld(h + VH_DEG), newCap: u32 = <u32> 1 << newLog;
+  const ns = alloc(newLog + 1);
+  const os = ld(h + VH_SLOTS);
+  for (let i: u32 = 0; i < 2 * deg; i++) st(ns + i, ld(os + i));
+  if (oldLog != 0) {
+    free(os, oldLog + 1);
+    free(ld(h + VH_HASH), oldLog + 1);
+  }
+  const nh = alloc(newLog + 1);
+  mfill(nh, 2 * newCap);
+  st(h + VH_SLOTS, ns);
+  st(h + VH_HASH, nh);
+  st(h + VH_CAPLOG, newLog);
+  for (let i: u32 = 0; i < deg; i++) hashInsert(h, i);
+  const sampler = ld(H_SAMPLER);
+  if (sampler == S_BINGO) {
+    const K = ld(H_K);
+    let gb = ld(h + VH_AUX);
+    if (gb == 0) {
+      gb = alloc(sizeClass(8 * K));
+      mfill(gb, 8 * K);
+      st(h + VH_AUX, gb);
+    }
+    for (let k: u32 = 0; k < K; k++) {
+      if ((ld(gb + K + k) & 255) == G_REGULAR) {
+        const oi = ld(gb + 3 * K + k), ni = alloc(newLog);
+        for (let i: u32 = 0; i < deg; i++) st(ni + i, ld(oi + i));
+        free(oi, oldLog);
+        st(gb + 3 * K + k, ni);
+      }
+    }
+  } else if (sampler == S_ALIAS || sampler == S_ITS || sampler == S_FENWICK) {
+    const oa = ld(h + VH_AUX), na = alloc(newLog + 1);
+    mfill(na, 2 * newCap);
+    if (sampler == S_ITS) {
+      for (let i: u32 = 0; i < 2 * deg; i++) st(na + i, ld(oa + i));
+    }
+    if (oldLog != 0) free(oa, oldLog + 1);
+    st(h + VH_AUX, na);
+    if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
+    if (sampler == S_FENWICK) {
+      const sp = ld(h + VH_SLOTS);
+      for (let i: u32 = 0; i < newCap; i++) {
+        if (i < deg) stf(na + 2 * i, ldf(na + 2 * i) + <f64> ld(sp + 2 * i + 1));
+        const j = i + 1 + ((i + 1) & (0 - (i + 1)));
+        if (j <= newCap) stf(na + 2 * (j - 1), ldf(na + 2 * (j - 1)) + ldf(na + 2 * i));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Bingo groups
+
+function makeList(gb: u32, K: u32, k: u32, kind: u32, capLog: u32, h: u32): u32 {
+  const list = alloc(capLog);
+  st(gb + K + k, kind | (capLog << 8));
+  st(gb + 2 * K + k, list);
+  if (kind == G_REGULAR) st(gb + 3 * K + k, alloc(ld(h + VH_CAPLOG)));
+  return list;
+}
+
+function freeList(gb: u32, K: u32, k: u32, h: u32): void {
+  const meta = ld(gb + K + k), kind = meta & 255;
+  if (kind == G_SPARSE || kind == G_REGULAR) free(ld(gb + 2 * K + k), (meta >> 8) & 255);
+  if (kind == G_REGULAR) free(ld(gb + 3 * K + k), ld(h + VH_CAPLOG));
+  st(gb + 2 * K + k, 0);
+  st(gb + 3 * K + k, 0);
+}
+
+function listRoom(gb: u32, K: u32, k: u32, c: u32): u32 {
+  const meta = ld(gb + K + k), capLog = (meta >> 8) & 255;
+  let list = ld(gb + 2 * K + k);
+  if (c >= (<u32> 1 << capLog)) {
+    const nl = alloc(capLog + 1);
+    for (let i: u32 = 0; i < c; i++) st(nl + i, ld(list + i));
+    free(list, capLog);
+    list = nl;
+    st(gb + 2 * K + k, nl);
+    st(gb + K + k, (meta & 255) | ((capLog + 1) << 8));
+  }
+  return list;
+}
+
+function groupAdd(h: u32, gb: u32, K: u32, k: u32, i: u32): void {
+  const c = ld(gb + k), kind = ld(gb + K + k) & 255;
+  if (kind == G_EMPTY) {
+    if (ld(H_ADAPT) != 0) {
+      st(gb + K + k, G_ONE);
+      st(gb + 2 * K + k, i);
+    } else {
+      const list = makeList(gb, K, k, G_REGULAR, 2, h);
+      st(list, i);
+      st(ld(gb + 3 * K + k) + i, 0);
+    }
+  } else if (kind == G_ONE) {
+    const old = ld(gb + 2 * K + k);
+    const list = makeList(gb, K, k, G_SPARSE, 2, h);
+    st(list, old);
+    st(list + 1, i);
+  } else if (kind == G_SPARSE) {
+    const list = listRoom(gb, K, k, c);
+    st(list + c, i);
+  } else if (kind == G_REGULAR) {
+    const list = listRoom(gb, K, k, c);
+    st(list + c, i);
+    st(ld(gb + 3 * K + k) + i, c);
+  }
+  st(gb + k, c + 1);
+}
+
+function groupRemove(h: u32, gb: u32, K: u32, k: u32, i: u32): void {
+  const c = ld(gb + k), kind = ld(gb + K + k) & 255;
+  if (kind == G_SPARSE) {
+    const list = ld(gb + 2 * K + k);
+    let p: u32 = 0;
+    while (ld(list + p) != i) p++;
+    st(list + p, ld(list + c - 1));
+  } else if (kind == G_REGULAR) {
+    const list = ld(gb + 2 * K + k), inv = ld(gb + 3 * K + k);
+    const p = ld(inv + i), last = ld(list + c - 1);
+    st(list + p, last);
+    st(inv + last, p);
+  }
+  if (c == 1) {
+    freeList(gb, K, k, h);
+    st(gb + K + k, G_EMPTY);
+  }
+  st(gb + k, c - 1);
+}
+
+function groupMove(gb: u32, K: u32, k: u32, from: u32, to: u32): void {
+  const kind = ld(gb + K + k) & 255;
+  if (kind == G_ONE) st(gb + 2 * K + k, to);
+  else if (kind == G_SPARSE) {
+    const list = ld(gb + 2 * K + k);
+    let p: u32 = 0;
+    while (ld(list + p) != from) p++;
+    st(list + p, to);
+  } else if (kind == G_REGULAR) {
+    const list = ld(gb + 2 * K + k), inv = ld(gb + 3 * K + k);
+    const p = ld(inv + from);
+    st(list + p, to);
+    st(inv + to, p);
+  }
+}
+
+function adapt(h: u32, gb: u32, K: u32): void {
+  if (ld(H_ADAPT) == 0) return;
+  const deg = ld(h + VH_DEG), alpha = <u64> ld(H_ALPHA_Q16), sparseMax = ld(H_SPARSE_MAX);
+  const sp = ld(h + VH_SLOTS);
+  for (let k: u32 = 0; k < K; k++) {
+    const c = ld(gb + k);
+    if (c == 0) continue;
+    const kind = ld(gb + K + k) & 255;
+    if (kind == G_DENSE) {
+      if (<u64> c * 131072 >= alpha * <u64> deg) continue;
+      const kindNew = c <= sparseMax ? G_SPARSE : G_REGULAR;
+      const list = makeList(gb, K, k, kindNew, sizeClass(2 * c), h);
+      const inv = ld(gb + 3 * K + k);
+      let n: u32 = 0;
+      for (let i: u32 = 0; i < deg; i++) {
+        if ((ld(sp + 2 * i + 1) >> k) & 1) {
+          st(list + n, i);
+          if (kindNew == G_REGULAR) st(inv + i, n);
+          n++;
+        }
+      }
+    } else if (deg >= ld(H_DENSE_MIN_DEG) && <u64> c * 65536 > alpha * <u64> deg) {
+      freeList(gb, K, k, h);
+      st(gb + K + k, G_DENSE);
+    } else if (kind == G_SPARSE && c > sparseMax) {
+      const list = ld(gb + 2 * K + k), inv = alloc(ld(h + VH_CAPLOG));
+      for (let p: u32 = 0; p < c; p++) st(inv + ld(list + p), p);
+      st(gb + 3 * K + k, inv);
+      st(gb + K + k, (ld(gb + K + k) & ~255) | G_REGULAR);
+    } else if (kind == G_REGULAR && (c << 1) < sparseMax) {
+      free(ld(gb + 3 * K + k), ld(h + VH_CAPLOG));
+      st(gb + 3 * K + k, 0);
+      st(gb + K + k, (ld(gb + K + k) & ~255) | G_SPARSE);
+    }
+  }
+}
+
+function threshold(p: f64): u32 {
+  return p >= 1 ? 0xffffffff : <u32> <u64> (p * 4294967296.0);
+}
+
+function rebuildGroupAlias(h: u32, gb: u32, K: u32): void {
+  const T = gb + 4 * K, P = gb + 5 * K, s = gb + 6 * K;
+  let n: u32 = 0;
+  for (let k: u32 = 0; k < K; k++) {
+    const c = ld(gb + k);
+    if (c > 0) {
+      st(P + n, k);
+      stf(s + 2 * n, <f64> c * <f64> (<u64> 1 << k));
+      n++;
+    }
+  }
+  st(h + VH_EXTRA, n);
+  if (n == 0) return;
+  let W: f64 = 0;
+  for (let j: u32 = 0; j < n; j++) W += ldf(s + 2 * j);
+  for (let j: u32 = 0; j < n; j++) stf(s + 2 * j, (ldf(s + 2 * j) * <f64> n) / W);
+  let ns: u32 = 0, nl: u32 = 0;
+  for (let j: u32 = 0; j < n; j++) {
+    if (ldf(s + 2 * j) < 1) {
+      st(P + ns, (ld(P + ns) & 0xff00ffff) | (j << 16));
+      ns++;
+    } else {
+      st(P + nl, (ld(P + nl) & 0x00ffffff) | (j << 24));
+      nl++;
+    }
+  }
+  while (ns > 0 && nl > 0) {
+    ns--;
+    nl--;
+    const si = (ld(P + ns) >> 16) & 255;
+    const li = ld(P + nl) >> 24;
+    st(T + si, threshold(ldf(s + 2 * si)));
+    st(P + si, (ld(P + si) & 0xffff00ff) | ((ld(P + li) & 255) << 8));
+    stf(s + 2 * li, ldf(s + 2 * li) + ldf(s + 2 * si) - 1);
+    if (ldf(s + 2 * li) < 1) {
+      st(P + ns, (ld(P + ns) & 0xff00ffff) | (li << 16));
+      ns++;
+    } else {
+      st(P + nl, (ld(P + nl) & 0x00ffffff) | (li << 24));
+      nl++;
+    }
+  }
+  while (nl > 0) {
+    nl--;
+    const li = ld(P + nl) >> 24;
+    st(T + li, 0xffffffff);
+    st(P + li, (ld(P + li) & 0xffff00ff) | ((ld(P + li) & 255) << 8));
+  }
+  while (ns > 0) {
+    ns--;
+    const si = (ld(P + ns) >> 16) & 255;
+    st(T + si, 0xffffffff);
+    st(P + si, (ld(P + si) & 0xffff00ff) | ((ld(P + si) & 255) << 8));
+  }
+  for (let j: u32 = 0; j < n; j++) st(P + j, ld(P + j) & 0xffff);
+}
+
+// ---------------------------------------------------------------- baselines
+
+function fenAdd(h: u32, i: u32, delta: f64): void {
+  const t = ld(h + VH_AUX), cap: u32 = <u32> 1 << ld(h + VH_CAPLOG);
+  for (let j = i + 1; j <= cap; j += j & (0 - j)) stf(t + 2 * (j - 1), ldf(t + 2 * (j - 1)) + delta);
+}
+
+function rebuildAlias(h: u32): void {
+  const deg = ld(h + VH_DEG),
+    sp = ld(h + VH_SLOTS),
+    T = ld(h + VH_AUX),
+    A = T + (<u32> 1 << ld(h + VH_CAPLOG));
+  st(h + VH_EXTRA, 0);
+  if (deg == 0) return;
+  const sc = alloc(sizeClass(4 * deg));
+  const S = sc + 2 * deg, L = sc + 3 * deg;
+  const W = <f64> totalOf(h);
+  let ns: u32 = 0, nl: u32 = 0;
+  for (let i: u32 = 0; i < deg; i++) {
+    stf(sc + 2 * i, (<f64> ld(sp + 2 * i + 1) * <f64> deg) / W);
+    if (ldf(sc + 2 * i) < 1) st(S + ns++, i);
+    else st(L + nl++, i);
+  }
+  while (ns > 0 && nl > 0) {
+    const si = ld(S + --ns), li = ld(L + --nl);
+    st(T + si, threshold(ldf(sc + 2 * si)));
+    st(A + si, li);
+    stf(sc + 2 * li, ldf(sc + 2 * li) + ldf(sc + 2 * si) - 1);
+    if (ldf(sc + 2 * li) < 1) st(S + ns++, li);
+    else st(L + nl++, li);
+  }
+  while (nl > 0) {
+    const li = ld(L + --nl);
+    st(T + li, 0xffffffff);
+    st(A + li, li);
+  }
+  while (ns > 0) {
+    const si = ld(S + --ns);
+    st(T + si, 0xffffffff);
+    st(A + si, si);
+  }
+  free(sc, sizeClass(4 * deg));
+}
+
+function refresh(v: u32): void {
+  const h = vhOf(v), sampler = ld(H_SAMPLER);
+  if (sampler == S_BINGO) {
+    const gb = ld(h + VH_AUX);
+    if (gb == 0) return;
+    const K = ld(H_K);
+    adapt(h, gb, K);
+    rebuildGroupAlias(h, gb, K);
+  } else if (sampler == S_ALIAS) {
+    if (ld(h + VH_EXTRA) != 0 && ld(h + VH_CAPLOG) != 0) rebuildAlias(h);
+  } else if (sampler == S_ITS) {
+    const d = ld(h + VH_EXTRA);
+    if (d == CLEAN) return;
+    const deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS), pa = ld(h + VH_AUX);
+    let acc: f64 = d > 0 ? ldf(pa + 2 * (d - 1)) : 0;
+    for (let i = d; i < deg; i++) {
+      acc += <f64> ld(sp + 2 * i + 1);
+      stf(pa + 2 * i, acc);
+    }
+    st(h + VH_EXTRA, CLEAN);
+  } else if (sampler == S_REJECTION) {
+    if (ld(h + VH_AUX) != 0) {
+      const deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
+      let mx: u32 = 0;
+      for (let i: u32 = 0; i < deg; i++) mx = max(mx, ld(sp + 2 * i + 1));
+      st(h + VH_EXTRA, mx);
+      st(h + VH_AUX, 0);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- edits
+
+function insertSlot(v: u32, d: u32, w: u32): void {
+  const h = vhOf(v);
+  const i = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
+  st(sp + 2 * i, d);
+  st(sp + 2 * i + 1, w);
+  st(h + VH_DEG, i + 1);
+  hashInsert(h, i);
+  addTotal(h, <i64> w);
+  atomic.add<u32>(B + (<usize> H_EDGES << 2), 1);
+  const sampler = ld(H_SAMPLER);
+  if (sampler == S_BINGO) {
+    const gb = ld(h + VH_AUX), K = ld(H_K);
+    for (let k: u32 = 0; k < K; k++) if ((w >> k) & 1) groupAdd(h, gb, K, k, i);
+  } else if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
+  else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
+  else if (sampler == S_FENWICK) fenAdd(h, i, <f64> w);
+  else if (sampler == S_REJECTION) st(h + VH_EXTRA, max(ld(h + VH_EXTRA), w));
+}
+
+function tombstone(v: u32, i: u32): void {
+  const h = vhOf(v), sp = ld(h + VH_SLOTS), w = ld(sp + 2 * i + 1);
+  const sampler = ld(H_SAMPLER);
+  if (sampler == S_BINGO) {
+    const gb = ld(h + VH_AUX), K = ld(H_K);
+    for (let k: u32 = 0; k < K; k++) if ((w >> k) & 1) groupRemove(h, gb, K, k, i);
+  } else if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
+  else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
+  else if (sampler == S_FENWICK) fenAdd(h, i, -(<f64> w));
+  else if (sampler == S_REJECTION && w == ld(h + VH_EXTRA)) st(h + VH_AUX, 1);
+  hashRemove(h, i);
+  st(sp + 2 * i + 1, 0);
+  addTotal(h, -(<i64> w));
+  atomic.sub<u32>(B + (<usize> H_EDGES << 2), 1);
+}
+
+function moveSlot(h: u32, t: u32, i: u32): void {
+  const sp = ld(h + VH_SLOTS), w = ld(sp + 2 * t + 1);
+  const sampler = ld(H_SAMPLER);
+  if (sampler == S_BINGO) {
+    const gb = ld(h + VH_AUX), K = ld(H_K);
+    for (let k: u32 = 0; k < K; k++) if ((w >> k) & 1) groupMove(gb, K, k, t, i);
+  } else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
+  else if (sampler == S_FENWICK) {
+    fenAdd(h, i, <f64> w);
+    fenAdd(h, t, -(<f64> w));
+  }
+  st(ld(h + VH_HASH) + hashPos(h, t), i + 1);
+  st(sp + 2 * i, ld(sp + 2 * t));
+  st(sp + 2 * i + 1, w);
+  st(sp + 2 * t + 1, 0);
+}
+
+function compact(v: u32, newDeg: u32, firstHole: u32): void {
+  const h = vhOf(v), deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
+  let hole = firstHole, t = newDeg;
+  for (;;) {
+    while (hole < newDeg && ld(sp + 2 * hole + 1) != 0) hole++;
+    while (t < deg && ld(sp + 2 * t + 1) == 0) t++;
+    if (hole >= newDeg || t >= deg) break;
+    moveSlot(h, t, hole);
+    hole++;
+    t++;
+  }
+  st(h + VH_DEG, newDeg);
+}
+
+// ---------------------------------------------------------------- entry points: updates
+
+// One edge (v, d, w): ensure capacity, append, refresh v's index.
+export function insert_one(pool: usize, v: u32, d: u32, w: u32): void {
+  B = pool;
+  ensureCap(v, ld(vhOf(v) + VH_DEG) + 1);
+  insertSlot(v, d, w);
+  refresh(v);
+}
+
+// Deletes one (v, d) edge (swap with the tail); returns the slot it held, or -1 when there is none.
+export function delete_one(pool: usize, v: u32, d: u32): i32 {
+  B = pool;
+  const h = vhOf(v);
+  const i = hashFind(h, d);
+  if (i < 0) return -1;
+  tombstone(v, <u32> i);
+  compact(v, ld(h + VH_DEG) - 1, <u32> i);
+  refresh(v);
+  return i;
+}
+
+// Records [r0, r1) of a stage (see lib/walk/engine.ts writeStage): per vertex inserts, then deletes as
+// tombstones, two-phase compaction, one index rebuild. Records touch distinct vertices, so ranges can
+// run on different workers.
+export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void {
+  B = pool;
+  for (let r = rr0; r < rr1; r++) {
+    const o = stage + (<usize> (1 + 5 * r) << 2);
+    const v = load<u32>(o), io = load<u32>(o, 4), ic = load<u32>(o, 8), dOff = load<u32>(o, 12);
+    const dc = load<u32>(o, 16);
+    const h = vhOf(v);
+    ensureCap(v, ld(h + VH_DEG) + ic);
+    for (let e: u32 = 0; e < ic; e++) {
+      const a = stage + (<usize> (io + 2 * e) << 2);
+      insertSlot(v, load<u32>(a), load<u32>(a, 4));
+    }
+    if (dc > 0) {
+      let first: u32 = 0xffffffff;
+      for (let e: u32 = 0; e < dc; e++) {
+        const i = <u32> hashFind(h, load<u32>(stage + (<usize> (dOff + e) << 2)));
+        tombstone(v, i);
+        first = min(first, i);
+      }
+      compact(v, ld(h + VH_DEG) - dc, first);
+    }
+    refresh(v);
+  }
+}
+
+// ---------------------------------------------------------------- sampling
+
+function sampleSlot(v: u32): u32 {
+  const h = vhOf(v), deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
+  const sampler = ld(H_SAMPLER);
+  if (sampler == S_BINGO) {
+    const K = ld(H_K), gb = ld(h + VH_AUX);
+    const j = rint(ld(h + VH_EXTRA));
+    const u = nextU32();
+    const pair = ld(gb + 5 * K + j);
+    const g = u < ld(gb + 4 * K + j) ? pair & 255 : (pair >> 8) & 255;
+    const kind = ld(gb + K + g) & 255;
+    if (kind == G_ONE) return ld(gb + 2 * K + g);
+    if (kind == G_DENSE) {
+      for (;;) {
+        const i = rint(deg);
+        if ((ld(sp + 2 * i + 1) >> g) & 1) return i;
+      }
+    }
+    return ld(ld(gb + 2 * K + g) + rint(ld(gb + g)));
+  }
+  if (sampler == S_ALIAS) {
+    const T = ld(h + VH_AUX), A = T + (<u32> 1 << ld(h + VH_CAPLOG));
+    const j = rint(deg);
+    return nextU32() < ld(T + j) ? j : ld(A + j);
+  }
+  if (sampler == S_ITS) {
+    const W = <f64> totalOf(h), pa = ld(h + VH_AUX);
+    let r = Math.floor(uniform() * W);
+    if (r >= W) r = W - 1;
+    let lo: u32 = 0, hi = deg - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ldf(pa + 2 * mid) > r) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+  if (sampler == S_FENWICK) {
+    const W = <f64> totalOf(h), t = ld(h + VH_AUX), cap: u32 = <u32> 1 << ld(h + VH_CAPLOG);
+    let r = Math.floor(uniform() * W);
+    if (r >= W) r = W - 1;
+    let pos: u32 = 0;
+    for (let step = cap; step > 0; step >>= 1) {
+      if (pos + step <= cap && ldf(t + 2 * (pos + step - 1)) <= r) {
+        pos += step;
+        r -= ldf(t + 2 * (pos - 1));
+      }
+    }
+    return pos;
+  }
+  if (sampler == S_REJECTION) {
+    const mx = ld(h + VH_EXTRA);
+    for (;;) {
+      const i = rint(deg);
+      if (rint(mx) < ld(sp + 2 * i + 1)) return i;
+    }
+  }
+  if (sampler == S_RESERVOIR) {
+    let chosen: u32 = 0;
+    let sum: f64 = 0;
+    for (let i: u32 = 0; i < deg; i++) {
+      const w = <f64> ld(sp + 2 * i + 1);
+      sum += w;
+      if (uniform() * sum < w) chosen = i;
+    }
+    return chosen;
+  }
+  return rint(deg);
+}
+
+// @ts-ignore: decorator
+function nextVertex(cur: u32): u32 {
+  return ld(ld(vhOf(cur) + VH_SLOTS) + 2 * sampleSlot(cur));
+}
+
+// @ts-ignore: decorator
+function degreeOf(v: u32): u32 {
+  return ld(vhOf(v) + VH_DEG);
+}
+
+// out[c] = neighbour of draw c from v under Philox(seed, stream 0), c in [0, count).
+export function sample_many(pool: usize, v: u32, count: u32, seedLo: u32, seedHi: u32, out: usize): void {
+  B = pool;
+  rngStart(seedLo, seedHi, 0);
+  for (let c: u32 = 0; c < count; c++) store<u32>(out + (<usize> c << 2), nextVertex(v));
+}
+
+// DeepWalk walks [w0, w1): walk w uses Philox(seed, stream w); entry 0 is the start.
+export function deepwalk(
+  pool: usize,
+  starts: usize,
+  length: u32,
+  seedLo: u32,
+  seedHi: u32,
+  out: usize,
+  w0: u32,
+  w1: u32,
+): void {
+  B = pool;
+  for (let w = w0; w < w1; w++) {
+    rngStart(seedLo, seedHi, w);
+    let cur = load<u32>(starts + (<usize> w << 2));
+    const base = out + (<usize> w * <usize> length << 2);
+    store<u32>(base, cur);
+    let s: u32 = 1;
+    for (; s < length; s++) {
+      if (degreeOf(cur) == 0) break;
+      cur = nextVertex(cur);
+      store<u32>(base + (<usize> s << 2), cur);
+    }
+    for (; s < length; s++) store<u32>(base + (<usize> s << 2), NO_VERTEX);
+  }
+}
+
+// node2vec walks [w0, w1) (see lib/walk/engine.ts): ip = 1/p, iq = 1/q.
+export function node2vec(
+  pool: usize,
+  starts: usize,
+  length: u32,
+  seedLo: u32,
+  seedHi: u32,
+  ip: f64,
+  iq: f64,
+  out: usize,
+  w0: u32,
+  w1: u32,
+): void {
+  B = pool;
+  const bound = Math.max(Math.max(ip, 1), iq);
+  for (let w = w0; w < w1; w++) {
+    rngStart(seedLo, seedHi, w);
+    let cur = load<u32>(starts + (<usize> w << 2)), prev = NO_VERTEX;
+    const base = out + (<usize> w * <usize> length << 2);
+    store<u32>(base, cur);
+    let s: u32 = 1;
+    for (; s < length; s++) {
+      if (degreeOf(cur) == 0) break;
+      let x: u32;
+      if (prev == NO_VERTEX) x = nextVertex(cur);
+      else {
+        for (;;) {
+          x = nextVertex(cur);
+          const fx = x == prev ? ip : hashFind(vhOf(prev), x) >= 0 ? 1.0 : iq;
+          if (uniform() * bound < fx) break;
+        }
+      }
+      prev = cur;
+      cur = x;
+      store<u32>(base + (<usize> s << 2), cur);
+    }
+    for (; s < length; s++) store<u32>(base + (<usize> s << 2), NO_VERTEX);
+  }
+}
+
+// PPR endpoints of walks [w0, w1): stop with probability alpha before each step.
+export function ppr(
+  pool: usize,
+  starts: usize,
+  alpha: f64,
+  seedLo: u32,
+  seedHi: u32,
+  out: usize,
+  w0: u32,
+  w1: u32,
+): void {
+  B = pool;
+  for (let w = w0; w < w1; w++) {
+    rngStart(seedLo, seedHi, w);
+    let cur = load<u32>(starts + (<usize> w << 2));
+    while (uniform() >= alpha && degreeOf(cur) != 0) cur = nextVertex(cur);
+    store<u32>(out + (<usize> w << 2), cur);
+  }
+}

@@ -1,0 +1,680 @@
+/**
+ * `DynamicGraph`: a directed, weighted multigraph under streaming and batched edge updates, with weighted
+ * neighbour sampling (Bingo's radix factorisation or a baseline sampler) and random walks on it.
+ *
+ * @module
+ */
+import {
+  BackendUnavailableError,
+  describe,
+  InvalidArgumentError,
+  requireFinite,
+  requireInt,
+  ShapeMismatchError,
+} from "../core/errors.ts";
+import { parseBackend } from "../runtime/backend.ts";
+import { getPool } from "../runtime/pool.ts";
+import { getArena, wasmAvailable } from "../runtime/wasm.ts";
+import { Engine, type StageInput, stageWords, writeStage } from "./engine.ts";
+import {
+  G_DENSE,
+  G_EMPTY,
+  G_ONE,
+  G_REGULAR,
+  G_SPARSE,
+  H_EDGES,
+  H_K,
+  H_N,
+  H_USED,
+  H_WORDS,
+  type SamplerName,
+  SAMPLERS,
+  VH_AUX,
+  VH_DEG,
+  VH_SLOTS,
+  VH_WORDS,
+} from "./layout.ts";
+import { ArrayPool, loadWalkKernel, walkKernelSync, walkKernelUnavailable, WasmPool } from "./pool.ts";
+import type { KernelExports } from "../runtime/wasm.ts";
+
+await loadWalkKernel();
+
+/** Backends of the walk engine. */
+export type WalkBackend = "ts" | "wasm" | "webgpu";
+
+/** Options of `new DynamicGraph`. */
+export interface DynamicGraphOptions {
+  /** Number of vertices; ids are 0..numVertices-1. */
+  numVertices: number;
+  /** Neighbour sampler. Default "bingo". "uniform" ignores weights (a speed bound, not a weighted sampler). */
+  sampler?: SamplerName;
+  /**
+   * "ts" (reference), "wasm" (AssemblyScript kernels, walks and batched updates over the worker pool),
+   * "auto" (wasm where it runs, else ts). Default "auto". "webgpu" is accepted but has no WGSL kernels
+   * yet: updates and sampling run on the host and walks throw BackendUnavailableError.
+   */
+  backend?: WalkBackend | "auto";
+  /** Fixed point: weights are stored as round(w * 2^fractionBits). Default 8. */
+  fractionBits?: number;
+  /** Bits of the stored integer weight (the number of Bingo groups), 1..32. Default 32. */
+  weightBits?: number;
+  /** Bingo group adaption (dense / one-element / sparse / regular). Default true. */
+  adaptive?: boolean;
+  /** Bingo: a group with more than alpha x degree members is dense (no list). Default 0.5. */
+  alpha?: number;
+  /** Bingo: groups up to this size keep a list without an inverse index. Default 16. */
+  sparseMax?: number;
+  /** Bingo: vertices below this degree have no dense groups. Default 32. */
+  denseMinDegree?: number;
+}
+
+/** A batch of updates: inserts first, then deletes. */
+export interface EdgeBatch {
+  insert?: { src: Uint32Array; dst: Uint32Array; weight: Float64Array };
+  delete?: { src: Uint32Array; dst: Uint32Array };
+}
+
+/** Options of walks. */
+export interface WalkOptions {
+  /** One walk per entry. */
+  starts: Uint32Array;
+  /** Vertices per walk, the start included (length - 1 steps). */
+  length: number;
+  /** Philox seed; walk i uses stream i. */
+  seed: number;
+  /** wasm: threads for the walks (default 1). */
+  threads?: number;
+}
+
+/** Memory use of a graph. */
+export interface MemoryStats {
+  edges: number;
+  /** Bytes of live blocks: slots, hash, sampler index. */
+  blockBytes: number;
+  /** Global and per-vertex headers. */
+  headerBytes: number;
+  /** (blockBytes + headerBytes) / edges. */
+  bytesPerEdge: number;
+  /** blockBytes / edges. */
+  blockBytesPerEdge: number;
+  /** Bingo: number of groups of each kind. */
+  groups: Record<"one" | "sparse" | "regular" | "dense", number>;
+}
+
+const U32 = 4294967296;
+
+function requireU32Array(name: string, x: unknown): Uint32Array {
+  if (!(x instanceof Uint32Array)) {
+    throw new InvalidArgumentError(`${name} must be a Uint32Array, got ${describe(x)}`);
+  }
+  return x;
+}
+
+function requireVertices(name: string, x: Uint32Array, n: number): void {
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] >= n) {
+      throw new InvalidArgumentError(
+        `${name}[${i}] = ${x[i]} is not a vertex: vertex ids must be in [0, ${n - 1}]`,
+      );
+    }
+  }
+}
+
+/**
+ * A dynamic weighted graph with constant-time weighted sampling under edge updates.
+ *
+ * Weights are stored in fixed point, `round(w * 2^fractionBits)`, an integer in [1, 2^weightBits); Bingo
+ * samples exactly proportionally to those integers. Every update validates the whole batch first and
+ * changes nothing when it throws.
+ *
+ * @example
+ * ```ts
+ * import { DynamicGraph } from "./graph.ts";
+ * const g = new DynamicGraph({ numVertices: 3, sampler: "bingo", backend: "ts" });
+ * g.insertEdges(new Uint32Array([0, 0, 1]), new Uint32Array([1, 2, 2]), new Float64Array([1, 3, 1]));
+ * const draws = g.sample(0, 1000, 7); // about 750 of them are 2
+ * g.deleteEdges(new Uint32Array([0]), new Uint32Array([2]));
+ * const walks = await g.deepWalk({ starts: new Uint32Array([0, 1]), length: 4, seed: 1 });
+ * // walks: [0, 1, 2, 0xFFFFFFFF, 1, 2, 0xFFFFFFFF, 0xFFFFFFFF] (2 has no out-edges)
+ * ```
+ */
+export class DynamicGraph {
+  readonly numVertices: number;
+  readonly sampler: SamplerName;
+  readonly backend: WalkBackend;
+  readonly fractionBits: number;
+  readonly weightBits: number;
+  readonly adaptive: boolean;
+  /** @internal the reference engine over this graph's pool (reads it for every backend). */
+  readonly engine: Engine;
+  #pool: ArrayPool | WasmPool;
+  #kernel: KernelExports | null;
+  #scale: number;
+  #freed = false;
+
+  constructor(options: DynamicGraphOptions) {
+    if (options === null || typeof options !== "object") {
+      throw new InvalidArgumentError(`DynamicGraph options must be an object, got ${describe(options)}`);
+    }
+    this.numVertices = requireInt("numVertices", options.numVertices, 1, 2 ** 27);
+    const sampler = options.sampler ?? "bingo";
+    if (!SAMPLERS.includes(sampler)) {
+      throw new InvalidArgumentError(
+        `sampler must be one of ${SAMPLERS.join(", ")}, got ${describe(sampler)}`,
+      );
+    }
+    this.sampler = sampler;
+    this.fractionBits = requireInt("fractionBits", options.fractionBits ?? 8, 0, 31);
+    this.weightBits = requireInt("weightBits", options.weightBits ?? 32, 1, 32);
+    this.adaptive = options.adaptive ?? true;
+    if (typeof this.adaptive !== "boolean") {
+      throw new InvalidArgumentError(`adaptive must be a boolean, got ${describe(options.adaptive)}`);
+    }
+    const alpha = requireFinite("alpha", options.alpha ?? 0.5, 0.01, 1);
+    const sparseMax = requireInt("sparseMax", options.sparseMax ?? 16, 2, 1 << 20);
+    const denseMinDegree = requireInt("denseMinDegree", options.denseMinDegree ?? 32, 1, 2 ** 31);
+    const req = parseBackend(options.backend);
+    let backend: WalkBackend;
+    if (req === "auto") backend = walkKernelSync() ? "wasm" : "ts";
+    else backend = req;
+    if (backend === "wasm" && !walkKernelSync()) {
+      const why = walkKernelUnavailable() ?? "the walk kernels could not be loaded";
+      throw new BackendUnavailableError("wasm", why, ["ts"]);
+    }
+    this.backend = backend;
+    this.#kernel = backend === "wasm" ? walkKernelSync() : null;
+    this.#scale = 2 ** this.fractionBits;
+    this.#pool = backend === "wasm" ? new WasmPool() : new ArrayPool();
+    this.engine = Engine.create(this.#pool, {
+      numVertices: this.numVertices,
+      weightBits: this.weightBits,
+      sampler: SAMPLERS.indexOf(sampler),
+      adaptive: this.adaptive,
+      alpha,
+      sparseMax,
+      denseMinDegree,
+    });
+  }
+
+  #live(): void {
+    if (this.#freed) throw new InvalidArgumentError("this DynamicGraph has been freed");
+  }
+
+  /** Number of live edges. */
+  get numEdges(): number {
+    return this.engine.m[H_EDGES];
+  }
+
+  /** Out-degree of v. */
+  degree(v: number): number {
+    requireInt("v", v, 0, this.numVertices - 1);
+    return this.engine.degree(v);
+  }
+
+  /** v's out-edges in slot order: destinations, weights (as stored, i.e. rounded) and stored integers. */
+  neighbors(v: number): { dst: Uint32Array; weight: Float64Array; weightInt: Uint32Array } {
+    requireInt("v", v, 0, this.numVertices - 1);
+    const deg = this.engine.degree(v);
+    const dst = new Uint32Array(deg), weightInt = new Uint32Array(deg), weight = new Float64Array(deg);
+    for (let i = 0; i < deg; i++) {
+      dst[i] = this.engine.dst(v, i);
+      weightInt[i] = this.engine.weight(v, i);
+      weight[i] = weightInt[i] / this.#scale;
+    }
+    return { dst, weight, weightInt };
+  }
+
+  /** Number of (src, dst) edges (multi-edges count separately). */
+  countEdges(src: number, dst: number): number {
+    requireInt("src", src, 0, this.numVertices - 1);
+    requireInt("dst", dst, 0, this.numVertices - 1);
+    return this.engine.countEdges(src, dst);
+  }
+
+  /** The stored integer of weight w, or an error saying why w cannot be stored. */
+  weightToInt(w: number, where = "weight"): number {
+    if (typeof w !== "number" || !Number.isFinite(w) || !(w > 0)) {
+      throw new InvalidArgumentError(`${where} = ${describe(w)}: weights must be finite numbers > 0`);
+    }
+    const wi = Math.round(w * this.#scale);
+    const max = 2 ** this.weightBits - 1;
+    if (wi < 1) {
+      throw new InvalidArgumentError(
+        `${where} = ${w} rounds to 0 in fixed point with ${this.fractionBits} fraction bits; ` +
+          `the smallest storable weight is ${0.5 / this.#scale} (raise fractionBits)`,
+      );
+    }
+    if (wi > max) {
+      throw new InvalidArgumentError(
+        `${where} = ${w} exceeds the largest storable weight ${max / this.#scale} ` +
+          `(weightBits ${this.weightBits}, fractionBits ${this.fractionBits})`,
+      );
+    }
+    return wi;
+  }
+
+  /**
+   * Inserts edges (src[i], dst[i], weight[i]) as one batch; one edge is a batch of length 1 (the
+   * streaming path). Multi-edges are allowed.
+   */
+  insertEdges(src: Uint32Array, dst: Uint32Array, weight: Float64Array): void {
+    this.#applySync({ insert: { src, dst, weight } });
+  }
+
+  /** Deletes one (src[i], dst[i]) edge per entry; a missing edge is an error and nothing changes. */
+  deleteEdges(src: Uint32Array, dst: Uint32Array): void {
+    this.#applySync({ delete: { src, dst } });
+  }
+
+  /**
+   * Applies a batch (inserts, then deletes) in one pass: sorted by source, one index rebuild per touched
+   * vertex. On wasm with `threads > 1` the vertices are split over the worker pool.
+   */
+  async applyBatch(batch: EdgeBatch, options: { threads?: number } = {}): Promise<void> {
+    const threads = requireInt("threads", options.threads ?? 1, 1, 256);
+    const stage = this.#validate(batch);
+    if (!stage) return;
+    if (this.backend === "wasm" && threads > 1) await this.#runStage(stage, threads);
+    else this.#runStageSync(stage);
+  }
+
+  #applySync(batch: EdgeBatch): void {
+    const stage = this.#validate(batch);
+    if (stage) this.#runStageSync(stage);
+  }
+
+  /** Validates a whole batch; returns its stage (or null when empty). Changes nothing. */
+  #validate(batch: EdgeBatch): StageInput | null {
+    this.#live();
+    if (batch === null || typeof batch !== "object") {
+      throw new InvalidArgumentError(`batch must be an object { insert?, delete? }, got ${describe(batch)}`);
+    }
+    const n = this.numVertices;
+    let insSrc: Uint32Array = new Uint32Array(0),
+      insDst: Uint32Array = insSrc,
+      insW: Uint32Array = new Uint32Array(0);
+    if (batch.insert !== undefined) {
+      const { src, dst, weight } = batch.insert;
+      requireU32Array("src", src);
+      requireU32Array("dst", dst);
+      if (!(weight instanceof Float64Array)) {
+        throw new InvalidArgumentError(`weight must be a Float64Array, got ${describe(weight)}`);
+      }
+      if (dst.length !== src.length || weight.length !== src.length) {
+        throw new ShapeMismatchError(
+          `src, dst and weight must have the same length, got ${src.length}, ${dst.length}, ${weight.length}`,
+        );
+      }
+      requireVertices("src", src, n);
+      requireVertices("dst", dst, n);
+      insW = new Uint32Array(src.length);
+      for (let i = 0; i < src.length; i++) insW[i] = this.weightToInt(weight[i], `weight[${i}]`);
+      insSrc = src;
+      insDst = dst;
+    }
+    let delSrc: Uint32Array = new Uint32Array(0), delDst: Uint32Array = delSrc;
+    if (batch.delete !== undefined) {
+      const { src, dst } = batch.delete;
+      requireU32Array("src", src);
+      requireU32Array("dst", dst);
+      if (dst.length !== src.length) {
+        throw new ShapeMismatchError(
+          `src and dst must have the same length, got ${src.length}, ${dst.length}`,
+        );
+      }
+      requireVertices("src", src, n);
+      requireVertices("dst", dst, n);
+      delSrc = src;
+      delDst = dst;
+      if (src.length === 1 && insSrc.length === 0) {
+        if (this.engine.countEdges(src[0], dst[0]) === 0) {
+          throw new InvalidArgumentError(
+            `cannot delete edge (${src[0]}, ${dst[0]}): the graph has no such edge`,
+          );
+        }
+      } else if (src.length > 0) {
+        const want = new Map<string, number>();
+        for (let i = 0; i < src.length; i++) {
+          const key = `${src[i]},${dst[i]}`;
+          want.set(key, (want.get(key) ?? 0) + 1);
+        }
+        const added = new Map<string, number>();
+        for (let i = 0; i < insSrc.length; i++) {
+          const key = `${insSrc[i]},${insDst[i]}`;
+          if (want.has(key)) added.set(key, (added.get(key) ?? 0) + 1);
+        }
+        for (const [key, count] of want) {
+          const [s, d] = key.split(",").map(Number);
+          const have = this.engine.countEdges(s, d) + (added.get(key) ?? 0);
+          if (have < count) {
+            throw new InvalidArgumentError(
+              `cannot delete edge (${s}, ${d}) ${count} time(s): the graph ${
+                batch.insert ? "(with this batch's inserts) " : ""
+              }has ${have}`,
+            );
+          }
+        }
+      }
+    }
+    if (insSrc.length === 0 && delSrc.length === 0) return null;
+    return buildStage(n, insSrc, insDst, insW, delSrc, delDst);
+  }
+
+  #reserveStage(stage: StageInput): void {
+    let words = 0;
+    for (let r = 0; r < stage.vertices.length; r++) {
+      words += this.engine.reserveFor(stage.vertices[r], stage.insCount[r]);
+    }
+    this.engine.reserve(words);
+  }
+
+  #runStageSync(stage: StageInput): void {
+    this.#reserveStage(stage);
+    const T = stage.vertices.length;
+    if (this.backend !== "wasm") {
+      const buf = new Uint32Array(stageWords(stage));
+      writeStage(stage, buf);
+      for (let r = 0; r < T; r++) this.engine.applyRecord(buf, r);
+      return;
+    }
+    const k = this.#kernel!;
+    const pool = this.#pool as WasmPool;
+    if (T === 1 && stage.del.length === 0 && stage.ins.length === 2) {
+      k.insert_one(pool.ptr, stage.vertices[0], stage.ins[0], stage.ins[1]);
+      return;
+    }
+    if (T === 1 && stage.ins.length === 0 && stage.del.length === 1) {
+      k.delete_one(pool.ptr, stage.vertices[0], stage.del[0]);
+      return;
+    }
+    const arena = getArena();
+    const words = stageWords(stage);
+    const block = arena.alloc(words * 4);
+    try {
+      writeStage(stage, arena.u32(block.ptr, words));
+      k.apply_stage(pool.ptr, block.ptr, 0, T);
+    } finally {
+      arena.free(block);
+    }
+  }
+
+  async #runStage(stage: StageInput, threads: number): Promise<void> {
+    this.#reserveStage(stage);
+    const arena = getArena();
+    const words = stageWords(stage);
+    const block = arena.alloc(words * 4);
+    try {
+      writeStage(stage, arena.u32(block.ptr, words));
+      const pool = await getPool(threads);
+      await pool.parallelFor(
+        "walk",
+        "apply_stage",
+        [(this.#pool as WasmPool).ptr, block.ptr],
+        0,
+        stage.vertices.length,
+      );
+    } finally {
+      arena.free(block);
+    }
+  }
+
+  #seed(seed: number): [number, number] {
+    requireInt("seed", seed, 0);
+    return [seed % U32 >>> 0, Math.floor(seed / U32) >>> 0];
+  }
+
+  /** `count` weighted draws from u's out-neighbours (Philox(seed, stream 0)). */
+  sample(u: number, count: number, seed: number): Uint32Array {
+    this.#live();
+    requireInt("u", u, 0, this.numVertices - 1);
+    requireInt("count", count, 0, 2 ** 31);
+    const [lo, hi] = this.#seed(seed);
+    if (this.engine.degree(u) === 0) {
+      throw new InvalidArgumentError(`vertex ${u} has no out-edges: there is nothing to sample`);
+    }
+    const out = new Uint32Array(count);
+    if (this.backend !== "wasm") {
+      this.engine.sampleMany(u, count, lo, hi, out);
+      return out;
+    }
+    const arena = getArena();
+    const block = arena.alloc(count * 4);
+    try {
+      this.#kernel!.sample_many((this.#pool as WasmPool).ptr, u, count, lo, hi, block.ptr);
+      out.set(arena.u32(block.ptr, count));
+    } finally {
+      arena.free(block);
+    }
+    return out;
+  }
+
+  #walkArgs(o: WalkOptions, name: string): { starts: Uint32Array; length: number; lo: number; hi: number } {
+    this.#live();
+    if (o === null || typeof o !== "object") {
+      throw new InvalidArgumentError(`${name} options must be an object, got ${describe(o)}`);
+    }
+    const starts = requireU32Array("starts", o.starts);
+    requireVertices("starts", starts, this.numVertices);
+    const length = requireInt("length", o.length, 1, 2 ** 24);
+    if (starts.length * length > 2 ** 28) {
+      throw new InvalidArgumentError(
+        `starts.length x length = ${starts.length * length} exceeds 2^28 entries; split the walks`,
+      );
+    }
+    const [lo, hi] = this.#seed(o.seed);
+    return { starts, length, lo, hi };
+  }
+
+  async #wasmWalk(
+    fn: string,
+    starts: Uint32Array,
+    outLen: number,
+    args: (sp: number, op: number) => number[],
+    threads: number,
+  ): Promise<Uint32Array> {
+    const arena = getArena();
+    const sb = arena.alloc(starts.length * 4), ob = arena.alloc(outLen * 4);
+    try {
+      arena.u32(sb.ptr, starts.length).set(starts);
+      const a = args(sb.ptr, ob.ptr);
+      if (threads === 1) this.#kernel![fn](...a, 0, starts.length);
+      else await (await getPool(threads)).parallelFor("walk", fn, a, 0, starts.length);
+      return arena.u32(ob.ptr, outLen).slice();
+    } finally {
+      arena.free(sb);
+      arena.free(ob);
+    }
+  }
+
+  /**
+   * Weighted (biased DeepWalk) walks: starts.length x length vertices, row i the walk from starts[i]
+   * (entry 0 is the start). A walk that reaches a vertex with no out-edges stops there; its remaining
+   * entries are 0xFFFFFFFF. Walk i draws from Philox(seed, stream i), so every backend and thread count
+   * gives the same walks.
+   */
+  async deepWalk(options: WalkOptions): Promise<Uint32Array> {
+    const { starts, length, lo, hi } = this.#walkArgs(options, "deepWalk");
+    const threads = requireInt("threads", options.threads ?? 1, 1, 256);
+    const out = new Uint32Array(starts.length * length);
+    if (this.backend === "ts") {
+      this.engine.deepWalk(starts, length, lo + hi * U32, out, 0, starts.length);
+      return out;
+    }
+    if (this.backend === "webgpu") {
+      throw new BackendUnavailableError("webgpu", "the walk engine has no WGSL kernels yet", ["ts", "wasm"]);
+    }
+    const pool = this.#pool as WasmPool;
+    return await this.#wasmWalk(
+      "deepwalk",
+      starts,
+      out.length,
+      (sp, op) => [pool.ptr, sp, length, lo, hi, op],
+      threads,
+    );
+  }
+
+  /**
+   * node2vec walks (return parameter p, in-out parameter q) by rejection over the first-order sampler with
+   * the bound max(1/p, 1, 1/q); the distance test is against the previous vertex (is there an edge
+   * prev -> candidate). Same output format as deepWalk.
+   */
+  async node2vec(options: WalkOptions & { p: number; q: number }): Promise<Uint32Array> {
+    const { starts, length, lo, hi } = this.#walkArgs(options, "node2vec");
+    const p = requireFinite("p", options.p, 1e-6, 1e6), q = requireFinite("q", options.q, 1e-6, 1e6);
+    const threads = requireInt("threads", options.threads ?? 1, 1, 256);
+    const out = new Uint32Array(starts.length * length);
+    if (this.backend !== "wasm") {
+      this.engine.node2vec(starts, length, lo + hi * U32, p, q, out, 0, starts.length);
+      return out;
+    }
+    const pool = this.#pool as WasmPool;
+    return await this.#wasmWalk(
+      "node2vec",
+      starts,
+      out.length,
+      (sp, op) => [pool.ptr, sp, length, lo, hi, 1 / p, 1 / q, op],
+      threads,
+    );
+  }
+
+  /**
+   * Personalized PageRank by Monte Carlo: from each start, before every step the walk stops with
+   * probability `alpha` (the termination probability; default 0.0125 as in Bingo's workload), and at a
+   * vertex without out-edges. Returns the endpoint of each walk.
+   */
+  async ppr(
+    options: { starts: Uint32Array; seed: number; alpha?: number; threads?: number },
+  ): Promise<Uint32Array> {
+    const { starts, lo, hi } = this.#walkArgs({ ...options, length: 1 }, "ppr");
+    const alpha = requireFinite("alpha", options.alpha ?? 0.0125, 1e-6, 1);
+    const threads = requireInt("threads", options.threads ?? 1, 1, 256);
+    const out = new Uint32Array(starts.length);
+    if (this.backend !== "wasm") {
+      this.engine.ppr(starts, alpha, lo + hi * U32, out, 0, starts.length);
+      return out;
+    }
+    const pool = this.#pool as WasmPool;
+    return await this.#wasmWalk(
+      "ppr",
+      starts,
+      out.length,
+      (sp, op) => [pool.ptr, sp, alpha, lo, hi, op],
+      threads,
+    );
+  }
+
+  /** Bytes used per edge and, for Bingo, how many groups have each representation. */
+  memoryStats(): MemoryStats {
+    const e = this.engine, m = e.m, n = m[H_N], K = m[H_K];
+    const groups = { one: 0, sparse: 0, regular: 0, dense: 0 };
+    if (this.sampler === "bingo") {
+      for (let v = 0; v < n; v++) {
+        const gb = m[e.vh(v) + VH_AUX];
+        if (gb === 0) continue;
+        for (let k = 0; k < K; k++) {
+          const kind = m[gb + K + k] & 255;
+          if (kind === G_ONE) groups.one++;
+          else if (kind === G_SPARSE) groups.sparse++;
+          else if (kind === G_REGULAR) groups.regular++;
+          else if (kind === G_DENSE) groups.dense++;
+          else if (kind !== G_EMPTY) throw new Error(`bad group kind ${kind}`);
+        }
+      }
+    }
+    const edges = m[H_EDGES];
+    const blockBytes = m[H_USED] * 4, headerBytes = (H_WORDS + VH_WORDS * n) * 4;
+    return {
+      edges,
+      blockBytes,
+      headerBytes,
+      bytesPerEdge: edges ? (blockBytes + headerBytes) / edges : 0,
+      blockBytesPerEdge: edges ? blockBytes / edges : 0,
+      groups,
+    };
+  }
+
+  /** Returns wasm memory (wasm backend); the graph cannot be used afterwards. */
+  free(): void {
+    if (this.#pool instanceof WasmPool) this.#pool.free();
+    this.#freed = true;
+  }
+
+  /** @internal degree straight from the pool (no validation), for hot loops in experiments. */
+  rawDegree(v: number): number {
+    return this.engine.m[this.engine.vh(v) + VH_DEG];
+  }
+
+  /** @internal the slot block of v. */
+  rawSlots(v: number): number {
+    return this.engine.m[this.engine.vh(v) + VH_SLOTS];
+  }
+}
+
+/** Whether the wasm backend of the walk engine can run here. */
+export function walkWasmAvailable(): boolean {
+  return wasmAvailable() && walkKernelSync() !== null;
+}
+
+/** Groups a batch by source vertex (counting sort; order within a vertex kept). */
+function buildStage(
+  n: number,
+  insSrc: Uint32Array,
+  insDst: Uint32Array,
+  insW: Uint32Array,
+  delSrc: Uint32Array,
+  delDst: Uint32Array,
+): StageInput {
+  if (insSrc.length + delSrc.length === 1) {
+    const v = insSrc.length ? insSrc[0] : delSrc[0];
+    return {
+      vertices: new Uint32Array([v]),
+      insStart: new Uint32Array([0]),
+      insCount: new Uint32Array([insSrc.length]),
+      delStart: new Uint32Array([0]),
+      delCount: new Uint32Array([delSrc.length]),
+      ins: insSrc.length ? new Uint32Array([insDst[0], insW[0]]) : new Uint32Array(0),
+      del: delSrc.length ? new Uint32Array([delDst[0]]) : new Uint32Array(0),
+    };
+  }
+  const touched: number[] = [];
+  const ic = new Map<number, number>(), dc = new Map<number, number>();
+  for (const s of insSrc) {
+    if (!ic.has(s) && !dc.has(s)) touched.push(s);
+    ic.set(s, (ic.get(s) ?? 0) + 1);
+  }
+  for (const s of delSrc) {
+    if (!ic.has(s) && !dc.has(s)) touched.push(s);
+    dc.set(s, (dc.get(s) ?? 0) + 1);
+  }
+  touched.sort((a, b) => a - b);
+  const T = touched.length;
+  const vertices = Uint32Array.from(touched);
+  const insStart = new Uint32Array(T), insCount = new Uint32Array(T);
+  const delStart = new Uint32Array(T), delCount = new Uint32Array(T);
+  const rec = new Map<number, number>();
+  let ia = 0, da = 0;
+  for (let r = 0; r < T; r++) {
+    const v = touched[r];
+    rec.set(v, r);
+    insStart[r] = ia;
+    insCount[r] = ic.get(v) ?? 0;
+    ia += insCount[r];
+    delStart[r] = da;
+    delCount[r] = dc.get(v) ?? 0;
+    da += delCount[r];
+  }
+  void n;
+  const ins = new Uint32Array(2 * insSrc.length), del = new Uint32Array(delSrc.length);
+  const ifill = new Uint32Array(T), dfill = new Uint32Array(T);
+  for (let i = 0; i < insSrc.length; i++) {
+    const r = rec.get(insSrc[i])!;
+    const at = insStart[r] + ifill[r]++;
+    ins[2 * at] = insDst[i];
+    ins[2 * at + 1] = insW[i];
+  }
+  for (let i = 0; i < delSrc.length; i++) {
+    const r = rec.get(delSrc[i])!;
+    del[delStart[r] + dfill[r]++] = delDst[i];
+  }
+  return { vertices, insStart, insCount, delStart, delCount, ins, del };
+}

@@ -1,0 +1,80 @@
+/**
+ * The memory layout of a dynamic graph, shared word for word by the TypeScript reference
+ * (lib/walk/engine.ts), the AssemblyScript kernels (kernels-as/walk.ts) and the WGSL walk kernel
+ * (kernels-wgsl/walk.wgsl).
+ *
+ * Everything lives in one array of u32 words (the "pool"); offsets are word indices into it, so the pool
+ * can be copied to a larger block (or to a GPU buffer) without rewriting pointers.
+ *
+ * - Words 0..47: the global header (`H_*`), including 32 free-list heads of a power-of-two block allocator.
+ * - Then `VH_WORDS` words per vertex (`VH_*`): degree, slot capacity, slot block, hash block, sampler index
+ *   block, total weight (two words), and one sampler-specific word.
+ * - Blocks: slots (`dst, weight` pairs), an open-addressing hash of slot indices keyed by `dst` (for
+ *   O(1) edge lookup on delete), and the sampler's index: Bingo's group block, an alias table, a prefix
+ *   array, a Fenwick tree.
+ *
+ * Weights are fixed point: `wInt = round(w * 2^fractionBits)`, an integer in [1, 2^weightBits). Bingo's
+ * radix factorisation works on the bits of `wInt`, so sampling is exact for the stored integer weights.
+ *
+ * @module
+ */
+
+/** Global header words. */
+export const H_N = 0,
+  H_K = 1,
+  H_SAMPLER = 2,
+  H_ADAPT = 3,
+  H_ALPHA_Q16 = 4,
+  H_SPARSE_MAX = 5,
+  H_CAP = 6,
+  H_TOP = 7,
+  H_LOCK = 8,
+  H_USED = 9,
+  H_VBASE = 10,
+  H_EDGES = 11,
+  H_DENSE_MIN_DEG = 12,
+  H_FREE = 16,
+  H_WORDS = 48;
+
+/** Per-vertex header words. */
+export const VH_DEG = 0,
+  VH_CAPLOG = 1,
+  VH_SLOTS = 2,
+  VH_HASH = 3,
+  VH_AUX = 4,
+  VH_TOTLO = 5,
+  VH_TOTHI = 6,
+  VH_EXTRA = 7,
+  VH_WORDS = 8;
+
+/** Sampler codes stored in H_SAMPLER. */
+export const SAMPLERS = ["bingo", "alias", "its", "fenwick", "rejection", "reservoir", "uniform"] as const;
+/** A neighbour sampler. */
+export type SamplerName = typeof SAMPLERS[number];
+export const S_BINGO = 0,
+  S_ALIAS = 1,
+  S_ITS = 2,
+  S_FENWICK = 3,
+  S_REJECTION = 4,
+  S_RESERVOIR = 5,
+  S_UNIFORM = 6;
+
+/** Bingo group kinds (low byte of the group's meta word; bits 8..15 hold log2 of a list's capacity). */
+export const G_EMPTY = 0, G_ONE = 1, G_SPARSE = 2, G_REGULAR = 3, G_DENSE = 4;
+/** Names of the group kinds, by code. */
+export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as const;
+
+/**
+ * A Bingo group block of K groups has 8K words: cnt[K], meta[K], ptr[K], inv[K] (per group), then the alias
+ * table over the non-empty groups: threshold[K], pair[K] (column group | alias group << 8), then K f64 of
+ * scratch for the alias construction.
+ */
+export const GB_WORDS_PER_GROUP = 8;
+/** Smallest slot capacity (log2). */
+export const MIN_CAPLOG = 2;
+/** Marks "no dirty prefix" for ITS. */
+export const CLEAN = 0xffffffff;
+/** Walk entries past the end of a walk. */
+export const NO_VERTEX = 0xffffffff;
+/** Multiplier of the dst hash (Fibonacci hashing). */
+export const HASH_MUL = 0x9e3779b1;
