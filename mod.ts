@@ -16,3 +16,4 @@ export * from "./lib/linalg/mod.ts";
 export * from "./lib/attention/mod.ts";
 export * from "./lib/graph/mod.ts";
 export * from "./lib/walk/mod.ts";
+export * from "./lib/lbm/mod.ts";

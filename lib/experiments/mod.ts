@@ -32,6 +32,12 @@ export const EXPERIMENTS: readonly Experiment[] = [
     load: () => import("./roofline.ts"),
   },
   {
+    name: "lbm",
+    title: "Pseudopotential multi-component LBM: solid-fluid interaction schemes",
+    paper: "lbm.md",
+    load: () => import("./lbm.ts"),
+  },
+  {
     name: "flashforge",
     title: "FlashForge: shared-prefix decode attention over a prefix tree",
     paper: "flashforge.md",
