@@ -17,3 +17,5 @@ export * from "./lib/attention/mod.ts";
 export * from "./lib/graph/mod.ts";
 export * from "./lib/walk/mod.ts";
 export * from "./lib/lbm/mod.ts";
+/** The tensor and autodiff engine, as a namespace (its op names, e.g. `matmul`, would clash). */
+export * as nn from "./lib/nn/mod.ts";

@@ -32,6 +32,12 @@ export const EXPERIMENTS: readonly Experiment[] = [
     load: () => import("./roofline.ts"),
   },
   {
+    name: "nn",
+    title: "nn: a small transformer language model trained with lib/nn",
+    paper: null,
+    load: () => import("./nn.ts"),
+  },
+  {
     name: "lbm",
     title: "Pseudopotential multi-component LBM: solid-fluid interaction schemes",
     paper: "lbm.md",

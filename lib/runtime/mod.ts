@@ -11,3 +11,4 @@ export { defaultThreads, getPool, shutdownPools, WorkerKernelError, WorkerPool }
 export type { ParallelForOptions } from "./pool.ts";
 export { getGpu, gpuAvailable, GpuContext, gpuUnavailableReason, loadShader, releaseGpu } from "./gpu.ts";
 export { measureGpuBandwidth, measureGpuPeak } from "./gpu_measure.ts";
+export { closeSyncPool, getSyncPool, SyncPool, SyncPoolError } from "./sync_pool.ts";
