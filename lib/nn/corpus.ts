@@ -20,6 +20,14 @@ export interface Example {
   answer: string;
 }
 
+/** A character tokenizer: text to token ids and back. */
+export interface Tokenizer {
+  /** Number of token ids, including the special ones. */
+  vocabSize: number;
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+}
+
 /**
  * Character-level tokenizer of the corpus.
  *
@@ -29,7 +37,7 @@ export interface Example {
  * tokenizer.decode(tokenizer.encode("S1+2=")); // "S1+2="
  * ```
  */
-export const tokenizer = {
+export const tokenizer: Tokenizer = {
   vocabSize: CHARS.length + 3,
   encode(text: string): number[] {
     return Array.from(text, (ch) => {

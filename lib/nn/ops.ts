@@ -14,6 +14,7 @@ import {
   full,
   isGradEnabled,
   logOp,
+  registerTensorOps,
   result,
   sizeOf,
   stridesOf,
@@ -1519,70 +1520,20 @@ export function topKRouting(logits: Tensor, k: number): TopKRouting {
 
 // ------------------------------------------------------------------------------------------ methods
 
-declare module "./tensor.ts" {
-  interface Tensor {
-    add(b: Operand): Tensor;
-    sub(b: Operand): Tensor;
-    mul(b: Operand): Tensor;
-    div(b: Operand): Tensor;
-    matmul(b: Tensor): Tensor;
-    sum(axis?: number, keepDims?: boolean): Tensor;
-    mean(axis?: number, keepDims?: boolean): Tensor;
-    relu(): Tensor;
-    gelu(): Tensor;
-    silu(): Tensor;
-    softmax(): Tensor;
-    logSoftmax(): Tensor;
-    reshape(shape: readonly number[]): Tensor;
-    permute(dims: readonly number[]): Tensor;
-    transpose(): Tensor;
-  }
-}
-
-Object.assign(Tensor.prototype, {
-  add(this: Tensor, b: Operand) {
-    return add(this, b);
-  },
-  sub(this: Tensor, b: Operand) {
-    return sub(this, b);
-  },
-  mul(this: Tensor, b: Operand) {
-    return mul(this, b);
-  },
-  div(this: Tensor, b: Operand) {
-    return div(this, b);
-  },
-  matmul(this: Tensor, b: Tensor) {
-    return matmul(this, b);
-  },
-  sum(this: Tensor, axis?: number, keepDims?: boolean) {
-    return sum(this, axis, keepDims);
-  },
-  mean(this: Tensor, axis?: number, keepDims?: boolean) {
-    return mean(this, axis, keepDims);
-  },
-  relu(this: Tensor) {
-    return relu(this);
-  },
-  gelu(this: Tensor) {
-    return gelu(this);
-  },
-  silu(this: Tensor) {
-    return silu(this);
-  },
-  softmax(this: Tensor) {
-    return softmax(this);
-  },
-  logSoftmax(this: Tensor) {
-    return logSoftmax(this);
-  },
-  reshape(this: Tensor, shape: readonly number[]) {
-    return reshape(this, shape);
-  },
-  permute(this: Tensor, dims: readonly number[]) {
-    return permute(this, dims);
-  },
-  transpose(this: Tensor) {
-    return transpose(this);
-  },
+registerTensorOps({
+  add,
+  sub,
+  mul,
+  div,
+  matmul,
+  sum,
+  mean,
+  relu,
+  gelu,
+  silu,
+  softmax,
+  logSoftmax,
+  reshape,
+  permute,
+  transpose,
 });

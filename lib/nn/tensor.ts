@@ -403,6 +403,66 @@ export class Tensor {
       }
     });
   }
+  /** Elementwise sum with broadcasting (ops.add). */
+  add(b: Tensor | number): Tensor {
+    return tensorOps().add(this, b);
+  }
+  /** Elementwise difference with broadcasting (ops.sub). */
+  sub(b: Tensor | number): Tensor {
+    return tensorOps().sub(this, b);
+  }
+  /** Elementwise product with broadcasting (ops.mul). */
+  mul(b: Tensor | number): Tensor {
+    return tensorOps().mul(this, b);
+  }
+  /** Elementwise quotient with broadcasting (ops.div). */
+  div(b: Tensor | number): Tensor {
+    return tensorOps().div(this, b);
+  }
+  /** Batched matrix product (ops.matmul). */
+  matmul(b: Tensor): Tensor {
+    return tensorOps().matmul(this, b);
+  }
+  /** Sum over an axis or everything (ops.sum). */
+  sum(axis?: number, keepDims?: boolean): Tensor {
+    return tensorOps().sum(this, axis, keepDims);
+  }
+  /** Mean over an axis or everything (ops.mean). */
+  mean(axis?: number, keepDims?: boolean): Tensor {
+    return tensorOps().mean(this, axis, keepDims);
+  }
+  /** ReLU (ops.relu). */
+  relu(): Tensor {
+    return tensorOps().relu(this);
+  }
+  /** GELU (ops.gelu). */
+  gelu(): Tensor {
+    return tensorOps().gelu(this);
+  }
+  /** SiLU (ops.silu). */
+  silu(): Tensor {
+    return tensorOps().silu(this);
+  }
+  /** Softmax over the last axis (ops.softmax). */
+  softmax(): Tensor {
+    return tensorOps().softmax(this);
+  }
+  /** Log-softmax over the last axis (ops.logSoftmax). */
+  logSoftmax(): Tensor {
+    return tensorOps().logSoftmax(this);
+  }
+  /** Same data, another shape (ops.reshape). */
+  reshape(shape: readonly number[]): Tensor {
+    return tensorOps().reshape(this, shape);
+  }
+  /** Axes reordered (ops.permute). */
+  permute(dims: readonly number[]): Tensor {
+    return tensorOps().permute(this, dims);
+  }
+  /** The last two axes swapped (ops.transpose). */
+  transpose(): Tensor {
+    return tensorOps().transpose(this);
+  }
 }
 
 function addInto(dst: Tensor, src: Tensor): void {
@@ -524,4 +584,35 @@ export function result(
     out.node = { op, inputs, backward };
   }
   return out;
+}
+
+/** The functional ops behind Tensor's chaining methods (`x.add(y)`); ops.ts registers them when it loads. */
+export interface TensorMethodOps {
+  add(t: Tensor, b: Tensor | number): Tensor;
+  sub(t: Tensor, b: Tensor | number): Tensor;
+  mul(t: Tensor, b: Tensor | number): Tensor;
+  div(t: Tensor, b: Tensor | number): Tensor;
+  matmul(t: Tensor, b: Tensor): Tensor;
+  sum(t: Tensor, axis?: number, keepDims?: boolean): Tensor;
+  mean(t: Tensor, axis?: number, keepDims?: boolean): Tensor;
+  relu(t: Tensor): Tensor;
+  gelu(t: Tensor): Tensor;
+  silu(t: Tensor): Tensor;
+  softmax(t: Tensor): Tensor;
+  logSoftmax(t: Tensor): Tensor;
+  reshape(t: Tensor, shape: readonly number[]): Tensor;
+  permute(t: Tensor, dims: readonly number[]): Tensor;
+  transpose(t: Tensor): Tensor;
+}
+
+let methodOps: TensorMethodOps | null = null;
+
+/** Called once by ops.ts: keeps tensor.ts free of an import cycle with the ops. */
+export function registerTensorOps(ops: TensorMethodOps): void {
+  methodOps = ops;
+}
+
+function tensorOps(): TensorMethodOps {
+  if (!methodOps) throw new Error("Tensor methods need lib/nn/ops.ts: import lib/nn/mod.ts");
+  return methodOps;
 }
