@@ -720,9 +720,11 @@ function compact(v: u32, newDeg: u32, firstHole: u32): void {
   const h = vhOf(v), deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
   let hole = firstHole, t = newDeg;
   for (;;) {
-    while (hole < newDeg && ld(sp + 2 * hole + 1) != 0) hole++;
+    // the tail first (see lib/walk/engine.ts): a streaming delete does not scan the slots above its hole
     while (t < deg && ld(sp + 2 * t + 1) == 0) t++;
-    if (hole >= newDeg || t >= deg) break;
+    if (t >= deg) break;
+    while (hole < newDeg && ld(sp + 2 * hole + 1) != 0) hole++;
+    if (hole >= newDeg) break;
     moveSlot(h, t, hole);
     hole++;
     t++;
@@ -868,18 +870,7 @@ export function sample_many(pool: usize, v: u32, count: u32, seedLo: u32, seedHi
   for (let c: u32 = 0; c < count; c++) store<u32>(out + (<usize> c << 2), nextVertex(v));
 }
 
-// DeepWalk walks [w0, w1): walk w uses Philox(seed, stream w); entry 0 is the start.
-export function deepwalk(
-  pool: usize,
-  starts: usize,
-  length: u32,
-  seedLo: u32,
-  seedHi: u32,
-  out: usize,
-  w0: u32,
-  w1: u32,
-): void {
-  B = pool;
+function deepwalkRange(starts: usize, length: u32, seedLo: u32, seedHi: u32, out: usize, w0: u32, w1: u32): void {
   for (let w = w0; w < w1; w++) {
     rngStart(seedLo, seedHi, w);
     let cur = load<u32>(starts + (<usize> w << 2));
@@ -895,9 +886,56 @@ export function deepwalk(
   }
 }
 
-// node2vec walks [w0, w1) (see lib/walk/engine.ts): ip = 1/p, iq = 1/q.
-export function node2vec(
+// DeepWalk walks [w0, w1): walk w uses Philox(seed, stream w); entry 0 is the start.
+export function deepwalk(
   pool: usize,
+  starts: usize,
+  length: u32,
+  seedLo: u32,
+  seedHi: u32,
+  out: usize,
+  w0: u32,
+  w1: u32,
+): void {
+  B = pool;
+  deepwalkRange(starts, length, seedLo, seedHi, out, w0, w1);
+}
+
+// Claims the next `grain` walks of [0, n) from the shared counter at byte address ctr; returns the first
+// claimed walk, or n when none are left. Every thread of a parallel walk call claims chunks this way
+// (dynamic scheduling: walks have very different lengths on skewed graphs, and a thread that is slowed
+// down by another process takes fewer chunks).
+function claim(ctr: usize, grain: u32, n: u32): u32 {
+  const w = atomic.add<u32>(ctr, grain);
+  return w < n ? w : n;
+}
+
+// Parallel DeepWalk over n walks: each of the threads [t0, t1) claims chunks of `grain` walks from the
+// counter at ctr (zeroed by the caller). The walks are the same as deepwalk's.
+export function deepwalk_dyn(
+  pool: usize,
+  starts: usize,
+  length: u32,
+  seedLo: u32,
+  seedHi: u32,
+  out: usize,
+  ctr: usize,
+  n: u32,
+  grain: u32,
+  t0: u32,
+  t1: u32,
+): void {
+  B = pool;
+  for (let t = t0; t < t1; t++) {
+    for (;;) {
+      const w0 = claim(ctr, grain, n);
+      if (w0 >= n) break;
+      deepwalkRange(starts, length, seedLo, seedHi, out, w0, min(n, w0 + grain));
+    }
+  }
+}
+
+function node2vecRange(
   starts: usize,
   length: u32,
   seedLo: u32,
@@ -908,7 +946,6 @@ export function node2vec(
   w0: u32,
   w1: u32,
 ): void {
-  B = pool;
   const bound = Math.max(Math.max(ip, 1), iq);
   for (let w = w0; w < w1; w++) {
     rngStart(seedLo, seedHi, w);
@@ -935,6 +972,58 @@ export function node2vec(
   }
 }
 
+// node2vec walks [w0, w1) (see lib/walk/engine.ts): ip = 1/p, iq = 1/q.
+export function node2vec(
+  pool: usize,
+  starts: usize,
+  length: u32,
+  seedLo: u32,
+  seedHi: u32,
+  ip: f64,
+  iq: f64,
+  out: usize,
+  w0: u32,
+  w1: u32,
+): void {
+  B = pool;
+  node2vecRange(starts, length, seedLo, seedHi, ip, iq, out, w0, w1);
+}
+
+// Parallel node2vec over n walks with dynamic scheduling (see deepwalk_dyn).
+export function node2vec_dyn(
+  pool: usize,
+  starts: usize,
+  length: u32,
+  seedLo: u32,
+  seedHi: u32,
+  ip: f64,
+  iq: f64,
+  out: usize,
+  ctr: usize,
+  n: u32,
+  grain: u32,
+  t0: u32,
+  t1: u32,
+): void {
+  B = pool;
+  for (let t = t0; t < t1; t++) {
+    for (;;) {
+      const w0 = claim(ctr, grain, n);
+      if (w0 >= n) break;
+      node2vecRange(starts, length, seedLo, seedHi, ip, iq, out, w0, min(n, w0 + grain));
+    }
+  }
+}
+
+function pprRange(starts: usize, alpha: f64, seedLo: u32, seedHi: u32, out: usize, w0: u32, w1: u32): void {
+  for (let w = w0; w < w1; w++) {
+    rngStart(seedLo, seedHi, w);
+    let cur = load<u32>(starts + (<usize> w << 2));
+    while (uniform() >= alpha && degreeOf(cur) != 0) cur = nextVertex(cur);
+    store<u32>(out + (<usize> w << 2), cur);
+  }
+}
+
 // PPR endpoints of walks [w0, w1): stop with probability alpha before each step.
 export function ppr(
   pool: usize,
@@ -947,10 +1036,43 @@ export function ppr(
   w1: u32,
 ): void {
   B = pool;
-  for (let w = w0; w < w1; w++) {
-    rngStart(seedLo, seedHi, w);
-    let cur = load<u32>(starts + (<usize> w << 2));
-    while (uniform() >= alpha && degreeOf(cur) != 0) cur = nextVertex(cur);
-    store<u32>(out + (<usize> w << 2), cur);
+  pprRange(starts, alpha, seedLo, seedHi, out, w0, w1);
+}
+
+// Parallel PPR over n walks with dynamic scheduling (see deepwalk_dyn).
+export function ppr_dyn(
+  pool: usize,
+  starts: usize,
+  alpha: f64,
+  seedLo: u32,
+  seedHi: u32,
+  out: usize,
+  ctr: usize,
+  n: u32,
+  grain: u32,
+  t0: u32,
+  t1: u32,
+): void {
+  B = pool;
+  for (let t = t0; t < t1; t++) {
+    for (;;) {
+      const w0 = claim(ctr, grain, n);
+      if (w0 >= n) break;
+      pprRange(starts, alpha, seedLo, seedHi, out, w0, min(n, w0 + grain));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- random-access probe (benchmarks)
+
+// Pointer chase over a cyclic permutation of u32 indices at p: chain c (c in [c0, c1)) starts at index c
+// and follows `steps` dependent loads; its last index goes to out[c]. Its time per step is the latency
+// of one dependent random load, the bound a walk step (itself a chain of dependent loads) is quoted
+// against.
+export function chase(p: usize, steps: u32, out: usize, c0: u32, c1: u32): void {
+  for (let c = c0; c < c1; c++) {
+    let i: u32 = c;
+    for (let s: u32 = 0; s < steps; s++) i = load<u32>(p + (<usize> i << 2));
+    store<u32>(out + (<usize> c << 2), i);
   }
 }

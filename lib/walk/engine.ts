@@ -228,7 +228,8 @@ export class Engine {
     const m = this.m;
     const free = m[H_CAP] - m[H_TOP];
     if (free >= words) return;
-    const want = Math.max(m[H_CAP] * 2, m[H_TOP] + words + 1024);
+    // 1.5x growth: amortised O(1) copies per word without doubling a large pool for a batch's headroom
+    const want = Math.max(Math.ceil(m[H_CAP] * 1.5), m[H_TOP] + words + 1024);
     this.host.resize(want);
     this.refreshViews();
     this.m[H_CAP] = this.m.length;
@@ -742,9 +743,12 @@ export class Engine {
     const m = this.m, h = this.vh(v), deg = m[h + VH_DEG], sp = m[h + VH_SLOTS];
     let hole = firstHole, t = newDeg;
     for (;;) {
-      while (hole < newDeg && m[sp + 2 * hole + 1] !== 0) hole++;
+      // the tail first: once its live slots are placed, no hole is left below newDeg (so a streaming
+      // delete does not scan the slots above its hole)
       while (t < deg && m[sp + 2 * t + 1] === 0) t++;
-      if (hole >= newDeg || t >= deg) break;
+      if (t >= deg) break;
+      while (hole < newDeg && m[sp + 2 * hole + 1] !== 0) hole++;
+      if (hole >= newDeg) break;
       this.#moveSlot(h, t, hole);
       hole++;
       t++;
@@ -771,20 +775,26 @@ export class Engine {
     this.refresh(v);
   }
 
-  /** Words that applying `ins` inserts to v may bump-allocate (a safe upper bound). */
-  reserveFor(v: number, ins: number): number {
+  /**
+   * Words that applying `ins` inserts and `del` deletes to v may bump-allocate (a safe upper bound). A
+   * dense Bingo group only turns back into a list (and needs a list and an inverse index) when its count
+   * can fall below alpha/2 of the degree, so dense groups that stay above that bound even after `del`
+   * removals and `ins` additions to the degree count nothing: hubs with many dense groups do not make
+   * every batch reserve megabytes it cannot use.
+   */
+  reserveFor(v: number, ins: number, del: number): number {
     const m = this.m, h = this.vh(v), K = m[H_K], sampler = m[H_SAMPLER];
     const capLog = m[h + VH_CAPLOG], cap = capLog ? 1 << capLog : 0, deg = m[h + VH_DEG];
     let newCap = Math.max(cap, 4);
     while (newCap < deg + ins) newCap *= 2;
     let lists = 0, dense = 0;
     if (sampler === S_BINGO && m[h + VH_AUX] !== 0) {
-      const gb = m[h + VH_AUX];
+      const gb = m[h + VH_AUX], alpha = m[H_ALPHA_Q16];
       for (let k = 0; k < K; k++) {
         const kind = m[gb + K + k] & 255;
         if (kind === G_SPARSE || kind === G_REGULAR) lists += 1 << ((m[gb + K + k] >>> 8) & 255);
         if (kind === G_REGULAR) lists += newCap;
-        if (kind === G_DENSE) dense++;
+        if (kind === G_DENSE && Math.max(0, m[gb + k] - del) * 131072 < alpha * (deg + ins)) dense++;
       }
     }
     const bingo = sampler === S_BINGO ? 16 * K + 2 * lists + 2 * ins * K + dense * 6 * newCap : 0;

@@ -36,6 +36,7 @@ import {
 } from "./layout.ts";
 import { ArrayPool, loadWalkKernel, walkKernelSync, walkKernelUnavailable, WasmPool } from "./pool.ts";
 import type { KernelExports } from "../runtime/wasm.ts";
+import { GPU_SAMPLERS, GpuWalker } from "./webgpu.ts";
 
 await loadWalkKernel();
 
@@ -50,8 +51,9 @@ export interface DynamicGraphOptions {
   sampler?: SamplerName;
   /**
    * "ts" (reference), "wasm" (AssemblyScript kernels, walks and batched updates over the worker pool),
-   * "auto" (wasm where it runs, else ts). Default "auto". "webgpu" is accepted but has no WGSL kernels
-   * yet: updates and sampling run on the host and walks throw BackendUnavailableError.
+   * "webgpu" (walks in WGSL, one invocation per walk, bit-identical to ts/wasm; samplers bingo, alias,
+   * rejection and uniform; updates and `sample` run on the host, wasm where it runs), "auto" (wasm where
+   * it runs, else ts). Default "auto".
    */
   backend?: WalkBackend | "auto";
   /** Fixed point: weights are stored as round(w * 2^fractionBits). Default 8. */
@@ -151,6 +153,11 @@ export class DynamicGraph {
   #kernel: KernelExports | null;
   #scale: number;
   #freed = false;
+  #gpu: GpuWalker | null;
+  /** Bumped by every update (the GPU copy of the pool is re-uploaded when it changed). */
+  #version = 0;
+  /** A one-record stage for the streaming path of the ts engine (see writeStage). */
+  #stage1 = new Uint32Array(8);
 
   constructor(options: DynamicGraphOptions) {
     if (options === null || typeof options !== "object") {
@@ -181,10 +188,20 @@ export class DynamicGraph {
       const why = walkKernelUnavailable() ?? "the walk kernels could not be loaded";
       throw new BackendUnavailableError("wasm", why, ["ts"]);
     }
+    if (backend === "webgpu" && !GPU_SAMPLERS.includes(sampler)) {
+      throw new BackendUnavailableError(
+        "webgpu",
+        `the ${sampler} sampler compares float64 values, which WGSL lacks (webgpu walks support ${
+          GPU_SAMPLERS.join(", ")
+        })`,
+        ["ts", "wasm"],
+      );
+    }
     this.backend = backend;
-    this.#kernel = backend === "wasm" ? walkKernelSync() : null;
+    this.#kernel = backend === "ts" ? null : walkKernelSync();
     this.#scale = 2 ** this.fractionBits;
-    this.#pool = backend === "wasm" ? new WasmPool() : new ArrayPool();
+    this.#pool = this.#kernel ? new WasmPool() : new ArrayPool();
+    this.#gpu = backend === "webgpu" ? new GpuWalker() : null;
     this.engine = Engine.create(this.#pool, {
       numVertices: this.numVertices,
       weightBits: this.weightBits,
@@ -258,12 +275,86 @@ export class DynamicGraph {
    * streaming path). Multi-edges are allowed.
    */
   insertEdges(src: Uint32Array, dst: Uint32Array, weight: Float64Array): void {
+    if (
+      src instanceof Uint32Array && src.length === 1 && dst instanceof Uint32Array && dst.length === 1 &&
+      weight instanceof Float64Array && weight.length === 1 && !this.#freed
+    ) {
+      this.#insertOne(src[0], dst[0], weight[0]);
+      return;
+    }
     this.#applySync({ insert: { src, dst, weight } });
   }
 
   /** Deletes one (src[i], dst[i]) edge per entry; a missing edge is an error and nothing changes. */
   deleteEdges(src: Uint32Array, dst: Uint32Array): void {
+    if (
+      src instanceof Uint32Array && src.length === 1 && dst instanceof Uint32Array && dst.length === 1 &&
+      !this.#freed
+    ) {
+      this.#deleteOne(src[0], dst[0]);
+      return;
+    }
     this.#applySync({ delete: { src, dst } });
+  }
+
+  /**
+   * The streaming insert: the same checks as a batch of one (and the same errors), without building a
+   * stage: no allocation on the wasm path, and the kernel is called straight away.
+   */
+  #insertOne(s: number, d: number, w: number): void {
+    const n = this.numVertices;
+    if (s >= n) requireVertices("src", this.#one(s), n);
+    if (d >= n) requireVertices("dst", this.#one(d), n);
+    const wi = this.weightToInt(w, "weight[0]");
+    const e = this.engine;
+    e.reserve(e.reserveFor(s, 1, 0));
+    this.#version++;
+    const k = this.#kernel;
+    if (k !== null) {
+      k.insert_one((this.#pool as WasmPool).ptr, s, d, wi);
+      return;
+    }
+    const buf = this.#stage1;
+    buf[0] = 1;
+    buf[1] = s;
+    buf[2] = 6;
+    buf[3] = 1;
+    buf[4] = 8;
+    buf[5] = 0;
+    buf[6] = d;
+    buf[7] = wi;
+    e.applyRecord(buf, 0);
+  }
+
+  /** The streaming delete (see #insertOne); a missing edge throws before anything changes. */
+  #deleteOne(s: number, d: number): void {
+    const n = this.numVertices;
+    if (s >= n) requireVertices("src", this.#one(s), n);
+    if (d >= n) requireVertices("dst", this.#one(d), n);
+    const e = this.engine;
+    // looked up before the pool is even grown, so a rejected delete leaves every word as it was
+    if (e.hashFind(e.vh(s), d) < 0) throw missingEdge(s, d);
+    e.reserve(e.reserveFor(s, 0, 1)); // the index rebuild may turn a dense group back into a list
+    this.#version++;
+    const k = this.#kernel;
+    if (k !== null) {
+      // delete_one returns -1 (changing nothing) when there is no such edge: not possible after the lookup
+      if ((k.delete_one((this.#pool as WasmPool).ptr, s, d) as number) < 0) throw missingEdge(s, d);
+      return;
+    }
+    const buf = this.#stage1;
+    buf[0] = 1;
+    buf[1] = s;
+    buf[2] = 6;
+    buf[3] = 0;
+    buf[4] = 6;
+    buf[5] = 1;
+    buf[6] = d;
+    e.applyRecord(buf, 0);
+  }
+
+  #one(x: number): Uint32Array {
+    return new Uint32Array([x]);
   }
 
   /**
@@ -274,7 +365,7 @@ export class DynamicGraph {
     const threads = requireInt("threads", options.threads ?? 1, 1, 256);
     const stage = this.#validate(batch);
     if (!stage) return;
-    if (this.backend === "wasm" && threads > 1) await this.#runStage(stage, threads);
+    if (this.#kernel && threads > 1) await this.#runStage(stage, threads);
     else this.#runStageSync(stage);
   }
 
@@ -327,24 +418,21 @@ export class DynamicGraph {
       delSrc = src;
       delDst = dst;
       if (src.length === 1 && insSrc.length === 0) {
-        if (this.engine.countEdges(src[0], dst[0]) === 0) {
-          throw new InvalidArgumentError(
-            `cannot delete edge (${src[0]}, ${dst[0]}): the graph has no such edge`,
-          );
-        }
+        if (this.engine.countEdges(src[0], dst[0]) === 0) throw missingEdge(src[0], dst[0]);
       } else if (src.length > 0) {
-        const want = new Map<string, number>();
+        // numeric keys s * n + d (below 2^54, exact): no string building per edge
+        const want = new Map<number, number>();
         for (let i = 0; i < src.length; i++) {
-          const key = `${src[i]},${dst[i]}`;
+          const key = src[i] * n + dst[i];
           want.set(key, (want.get(key) ?? 0) + 1);
         }
-        const added = new Map<string, number>();
+        const added = new Map<number, number>();
         for (let i = 0; i < insSrc.length; i++) {
-          const key = `${insSrc[i]},${insDst[i]}`;
+          const key = insSrc[i] * n + insDst[i];
           if (want.has(key)) added.set(key, (added.get(key) ?? 0) + 1);
         }
         for (const [key, count] of want) {
-          const [s, d] = key.split(",").map(Number);
+          const s = Math.floor(key / n), d = key - s * n;
           const have = this.engine.countEdges(s, d) + (added.get(key) ?? 0);
           if (have < count) {
             throw new InvalidArgumentError(
@@ -363,15 +451,16 @@ export class DynamicGraph {
   #reserveStage(stage: StageInput): void {
     let words = 0;
     for (let r = 0; r < stage.vertices.length; r++) {
-      words += this.engine.reserveFor(stage.vertices[r], stage.insCount[r]);
+      words += this.engine.reserveFor(stage.vertices[r], stage.insCount[r], stage.delCount[r]);
     }
     this.engine.reserve(words);
   }
 
   #runStageSync(stage: StageInput): void {
     this.#reserveStage(stage);
+    this.#version++;
     const T = stage.vertices.length;
-    if (this.backend !== "wasm") {
+    if (this.#kernel === null) {
       const buf = new Uint32Array(stageWords(stage));
       writeStage(stage, buf);
       for (let r = 0; r < T; r++) this.engine.applyRecord(buf, r);
@@ -400,6 +489,7 @@ export class DynamicGraph {
 
   async #runStage(stage: StageInput, threads: number): Promise<void> {
     this.#reserveStage(stage);
+    this.#version++;
     const arena = getArena();
     const words = stageWords(stage);
     const block = arena.alloc(words * 4);
@@ -433,7 +523,7 @@ export class DynamicGraph {
       throw new InvalidArgumentError(`vertex ${u} has no out-edges: there is nothing to sample`);
     }
     const out = new Uint32Array(count);
-    if (this.backend !== "wasm") {
+    if (this.#kernel === null) {
       this.engine.sampleMany(u, count, lo, hi, out);
       return out;
     }
@@ -473,16 +563,25 @@ export class DynamicGraph {
     threads: number,
   ): Promise<Uint32Array> {
     const arena = getArena();
-    const sb = arena.alloc(starts.length * 4), ob = arena.alloc(outLen * 4);
+    const n = starts.length;
+    const sb = arena.alloc(n * 4), ob = arena.alloc(outLen * 4), cb = arena.alloc(16);
     try {
-      arena.u32(sb.ptr, starts.length).set(starts);
+      arena.u32(sb.ptr, n).set(starts);
       const a = args(sb.ptr, ob.ptr);
-      if (threads === 1) this.#kernel![fn](...a, 0, starts.length);
-      else await (await getPool(threads)).parallelFor("walk", fn, a, 0, starts.length);
+      if (threads === 1 || n < 2) this.#kernel![fn](...a, 0, n);
+      else {
+        // dynamic scheduling: every thread claims chunks of walks from a shared counter, so skewed walk
+        // lengths (and a core slowed down by another process) do not leave a thread idle
+        arena.u32(cb.ptr, 4).fill(0);
+        const grain = Math.max(1, Math.min(256, Math.floor(n / (threads * 16))));
+        const pool = await getPool(threads);
+        await pool.parallelFor("walk", `${fn}_dyn`, [...a, cb.ptr, n, grain], 0, Math.min(threads, n));
+      }
       return arena.u32(ob.ptr, outLen).slice();
     } finally {
       arena.free(sb);
       arena.free(ob);
+      arena.free(cb);
     }
   }
 
@@ -496,12 +595,12 @@ export class DynamicGraph {
     const { starts, length, lo, hi } = this.#walkArgs(options, "deepWalk");
     const threads = requireInt("threads", options.threads ?? 1, 1, 256);
     const out = new Uint32Array(starts.length * length);
+    if (this.#gpu) {
+      return await this.#gpu.walk(this.engine.m, this.#version, "deepwalk", starts, length, lo, hi, {});
+    }
     if (this.backend === "ts") {
       this.engine.deepWalk(starts, length, lo + hi * U32, out, 0, starts.length);
       return out;
-    }
-    if (this.backend === "webgpu") {
-      throw new BackendUnavailableError("webgpu", "the walk engine has no WGSL kernels yet", ["ts", "wasm"]);
     }
     const pool = this.#pool as WasmPool;
     return await this.#wasmWalk(
@@ -523,6 +622,12 @@ export class DynamicGraph {
     const p = requireFinite("p", options.p, 1e-6, 1e6), q = requireFinite("q", options.q, 1e-6, 1e6);
     const threads = requireInt("threads", options.threads ?? 1, 1, 256);
     const out = new Uint32Array(starts.length * length);
+    if (this.#gpu) {
+      return await this.#gpu.walk(this.engine.m, this.#version, "node2vec", starts, length, lo, hi, {
+        ip: 1 / p,
+        iq: 1 / q,
+      });
+    }
     if (this.backend !== "wasm") {
       this.engine.node2vec(starts, length, lo + hi * U32, p, q, out, 0, starts.length);
       return out;
@@ -549,6 +654,9 @@ export class DynamicGraph {
     const alpha = requireFinite("alpha", options.alpha ?? 0.0125, 1e-6, 1);
     const threads = requireInt("threads", options.threads ?? 1, 1, 256);
     const out = new Uint32Array(starts.length);
+    if (this.#gpu) {
+      return await this.#gpu.walk(this.engine.m, this.#version, "ppr", starts, 1, lo, hi, { alpha });
+    }
     if (this.backend !== "wasm") {
       this.engine.ppr(starts, alpha, lo + hi * U32, out, 0, starts.length);
       return out;
@@ -596,6 +704,7 @@ export class DynamicGraph {
   /** Returns wasm memory (wasm backend); the graph cannot be used afterwards. */
   free(): void {
     if (this.#pool instanceof WasmPool) this.#pool.free();
+    this.#gpu?.free();
     this.#freed = true;
   }
 
@@ -608,6 +717,10 @@ export class DynamicGraph {
   rawSlots(v: number): number {
     return this.engine.m[this.engine.vh(v) + VH_SLOTS];
   }
+}
+
+function missingEdge(s: number, d: number): InvalidArgumentError {
+  return new InvalidArgumentError(`cannot delete edge (${s}, ${d}): the graph has no such edge`);
 }
 
 /** Whether the wasm backend of the walk engine can run here. */

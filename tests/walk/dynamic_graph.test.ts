@@ -193,6 +193,9 @@ Deno.test("bad input gets a clear error and leaves the graph unchanged", () => {
       /must be a Uint32Array/,
     );
     assert.throws(() => g.deleteEdges(u32(0), u32(3)), /no such edge/);
+    assert.throws(() => g.insertEdges(u32(99), u32(1), f64(1)), /src\[0\] = 99 is not a vertex/);
+    assert.throws(() => g.deleteEdges(u32(0), u32(99)), /dst\[0\] = 99 is not a vertex/);
+    assert.throws(() => g.insertEdges(u32(0), u32(1), f64(-1)), /weight\[0\] = -1/);
     assert.throws(() => g.deleteEdges(u32(0, 0), u32(1, 1)), /\(0, 1\) 2 time\(s\): the graph has 1/);
     assert.throws(() => g.deleteEdges(u32(0, 5), u32(1, 1)), /cannot delete edge \(5, 1\)/);
     assert.throws(() => g.deleteEdges(u32(0), u32(1, 2)), ShapeMismatchError);
@@ -244,6 +247,15 @@ Deno.test("walks stop at vertices without out-edges and agree across backends an
     assert.deepEqual(n2v[1], n2v[0]);
     const pp = await Promise.all(gs.map((g) => g.ppr({ starts, seed: 4, alpha: 0.2 })));
     assert.deepEqual(pp[1], pp[0]);
+    // dynamic scheduling over the pool (chunks claimed from a shared counter) gives the same walks
+    for (const threads of [2, 3]) {
+      assert.deepEqual(await gs[1].node2vec({ starts, length: 8, seed: 4, p: 0.5, q: 2, threads }), n2v[0]);
+      assert.deepEqual(await gs[1].ppr({ starts, seed: 4, alpha: 0.2, threads }), pp[0]);
+      assert.deepEqual(
+        await gs[1].deepWalk({ starts: starts.subarray(0, 1), length: 12, seed: 9, threads }),
+        w.subarray(0, 12),
+      );
+    }
   }
   for (const g of gs) g.free();
 });

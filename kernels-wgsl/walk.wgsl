@@ -1,0 +1,308 @@
+// Random walks on a dynamic graph: DeepWalk, node2vec and PPR, one invocation per walk, over the graph's
+// u32 pool (lib/walk/layout.ts) copied word for word into a storage buffer. A port of the sampling half of
+// lib/walk/engine.ts (the TypeScript reference) and kernels-as/walk.ts: walk w draws the same Philox words
+// (key = seed, stream w, lib/core/rng.ts layout) in the same order and makes the same integer decisions,
+// so its walk is bit-identical to the ts and wasm backends.
+//
+// Samplers: bingo, alias, rejection, uniform (integer draws only). ITS, Fenwick and reservoir compare
+// float64 values, which WGSL does not have; the host refuses them for this backend.
+//
+// The engine's float64 uniform u = X * 2^-53 (X = (w1 >> 5) * 2^26 + (w2 >> 6), a 53-bit integer) only
+// ever enters comparisons of the form u * c < t; since X -> fl(X * 2^-53 * c) is monotone, each such test
+// is "X < T" for an integer T the host finds once (binary search in float64) and passes as
+// (T >> 26, T & (2^26 - 1)). Comparing (a, b) = (w1 >> 5, w2 >> 6) against that pair is exact.
+//
+// Bindings: 0 params (uniform), 1 pool (storage, read), 2 starts (storage, read), 3 out (storage).
+
+struct Params {
+  key0: u32,
+  key1: u32,
+  length: u32,     // vertices per walk (deepwalk, node2vec)
+  n: u32,          // number of walks
+  _pad3: u32,
+  t_stop_hi: u32,  // ppr: continue while X >= T_stop
+  t_stop_lo: u32,
+  _pad0: u32,
+  t_ip_hi: u32,    // node2vec: accept x == prev while X < T_ip
+  t_ip_lo: u32,
+  t_one_hi: u32,   // accept a neighbour of prev while X < T_one
+  t_one_lo: u32,
+  t_iq_hi: u32,    // accept any other x while X < T_iq
+  t_iq_lo: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> m: array<u32>;
+@group(0) @binding(2) var<storage, read> starts: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<u32>;
+
+// layout (mirrors lib/walk/layout.ts)
+const H_K: u32 = 1u;
+const H_SAMPLER: u32 = 2u;
+const H_VBASE: u32 = 10u;
+const VH_DEG: u32 = 0u;
+const VH_CAPLOG: u32 = 1u;
+const VH_SLOTS: u32 = 2u;
+const VH_HASH: u32 = 3u;
+const VH_AUX: u32 = 4u;
+const VH_EXTRA: u32 = 7u;
+const VH_WORDS: u32 = 8u;
+const S_BINGO: u32 = 0u;
+const S_ALIAS: u32 = 1u;
+const S_REJECTION: u32 = 4u;
+const G_ONE: u32 = 1u;
+const G_DENSE: u32 = 4u;
+const NO_VERTEX: u32 = 0xffffffffu;
+const HASH_MUL: u32 = 0x9e3779b1u;
+
+// ---------------------------------------------------------------- Philox-4x32-10 (kernels-wgsl/philox.wgsl)
+const M0: u32 = 0xD2511F53u;
+const M1: u32 = 0xCD9E8D57u;
+const W0: u32 = 0x9E3779B9u;
+const W1: u32 = 0xBB67AE85u;
+
+fn mulhi(a: u32, b: u32) -> u32 {
+  let a0 = a & 0xFFFFu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xFFFFu;
+  let b1 = b >> 16u;
+  let p00 = a0 * b0;
+  let p01 = a0 * b1;
+  let p10 = a1 * b0;
+  let p11 = a1 * b1;
+  let mid = (p00 >> 16u) + (p01 & 0xFFFFu) + (p10 & 0xFFFFu);
+  return p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+}
+
+fn philox4x32(ctr_in: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
+  var c = ctr_in;
+  var k = key_in;
+  for (var r = 0u; r < 10u; r++) {
+    let hi0 = mulhi(M0, c.x);
+    let lo0 = M0 * c.x;
+    let hi1 = mulhi(M1, c.z);
+    let lo1 = M1 * c.z;
+    c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    k = k + vec2<u32>(W0, W1);
+  }
+  return c;
+}
+
+// One stream per invocation: word index (below 2^34 words in any walk: the block index fits a u32).
+var<private> r_stream: u32;
+var<private> r_idx: u32;
+var<private> r_block: vec4<u32>;
+
+fn rng_start(stream: u32) {
+  r_stream = stream;
+  r_idx = 0u;
+}
+
+fn next_u32() -> u32 {
+  let lane = r_idx & 3u;
+  if (lane == 0u) {
+    r_block = philox4x32(vec4<u32>(r_idx >> 2u, 0u, r_stream, 0u), vec2<u32>(params.key0, params.key1));
+  }
+  r_idx = r_idx + 1u;
+  return r_block[lane];
+}
+
+// Uniform integer in {0..n-1}: reject u >= 2^32 - (2^32 mod n), as WalkRng.int does.
+fn rint(n: u32) -> u32 {
+  let rem = (0u - n) % n; // 2^32 mod n
+  loop {
+    let u = next_u32();
+    if (rem == 0u || u < 0u - rem) {
+      return u % n;
+    }
+  }
+  return 0u;
+}
+
+// Draws the engine's float64 uniform and returns whether it is below the threshold (t_hi, t_lo).
+fn uniform_below(t_hi: u32, t_lo: u32) -> bool {
+  let a = next_u32() >> 5u;
+  let b = next_u32() >> 6u;
+  return a < t_hi || (a == t_hi && b < t_lo);
+}
+
+// ---------------------------------------------------------------- graph
+
+fn vh(v: u32) -> u32 {
+  return m[H_VBASE] + VH_WORDS * v;
+}
+
+fn degree(v: u32) -> u32 {
+  return m[vh(v) + VH_DEG];
+}
+
+fn hash_has(h: u32, d: u32) -> bool {
+  let caplog = m[h + VH_CAPLOG];
+  if (caplog == 0u) {
+    return false;
+  }
+  let hbits = caplog + 1u;
+  let mask = (1u << hbits) - 1u;
+  let hp = m[h + VH_HASH];
+  let sp = m[h + VH_SLOTS];
+  var p = (d * HASH_MUL) >> (32u - hbits);
+  loop {
+    let e = m[hp + p];
+    if (e == 0u) {
+      return false;
+    }
+    if (m[sp + 2u * (e - 1u)] == d) {
+      return true;
+    }
+    p = (p + 1u) & mask;
+  }
+  return false;
+}
+
+fn sample_slot(v: u32) -> u32 {
+  let h = vh(v);
+  let deg = m[h + VH_DEG];
+  let sp = m[h + VH_SLOTS];
+  let sampler = m[H_SAMPLER];
+  if (sampler == S_BINGO) {
+    let K = m[H_K];
+    let gb = m[h + VH_AUX];
+    let j = rint(m[h + VH_EXTRA]);
+    let u = next_u32();
+    let pair = m[gb + 5u * K + j];
+    let g = select((pair >> 8u) & 255u, pair & 255u, u < m[gb + 4u * K + j]);
+    let kind = m[gb + K + g] & 255u;
+    if (kind == G_ONE) {
+      return m[gb + 2u * K + g];
+    }
+    if (kind == G_DENSE) {
+      loop {
+        let i = rint(deg);
+        if (((m[sp + 2u * i + 1u] >> g) & 1u) != 0u) {
+          return i;
+        }
+      }
+    }
+    return m[m[gb + 2u * K + g] + rint(m[gb + g])];
+  }
+  if (sampler == S_ALIAS) {
+    let T = m[h + VH_AUX];
+    let A = T + (1u << m[h + VH_CAPLOG]);
+    let j = rint(deg);
+    return select(m[A + j], j, next_u32() < m[T + j]);
+  }
+  if (sampler == S_REJECTION) {
+    let mx = m[h + VH_EXTRA];
+    loop {
+      let i = rint(deg);
+      if (rint(mx) < m[sp + 2u * i + 1u]) {
+        return i;
+      }
+    }
+  }
+  return rint(deg);
+}
+
+fn next_vertex(cur: u32) -> u32 {
+  return m[m[vh(cur) + VH_SLOTS] + 2u * sample_slot(cur)];
+}
+
+fn walk_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return gid.x + gid.y * nwg.x * 64u;
+}
+
+// ---------------------------------------------------------------- entry points
+
+@compute @workgroup_size(64, 1, 1)
+fn deepwalk(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = walk_index(gid, nwg);
+  if (w >= params.n) {
+    return;
+  }
+  rng_start(w);
+  let len = params.length;
+  let base = w * len;
+  var cur = starts[w];
+  out[base] = cur;
+  var s = 1u;
+  for (; s < len; s++) {
+    if (degree(cur) == 0u) {
+      break;
+    }
+    cur = next_vertex(cur);
+    out[base + s] = cur;
+  }
+  for (; s < len; s++) {
+    out[base + s] = NO_VERTEX;
+  }
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn node2vec(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = walk_index(gid, nwg);
+  if (w >= params.n) {
+    return;
+  }
+  rng_start(w);
+  let len = params.length;
+  let base = w * len;
+  var cur = starts[w];
+  var prev = NO_VERTEX;
+  out[base] = cur;
+  var s = 1u;
+  for (; s < len; s++) {
+    if (degree(cur) == 0u) {
+      break;
+    }
+    var x: u32;
+    if (prev == NO_VERTEX) {
+      x = next_vertex(cur);
+    } else {
+      loop {
+        x = next_vertex(cur);
+        var t_hi: u32;
+        var t_lo: u32;
+        if (x == prev) {
+          t_hi = params.t_ip_hi;
+          t_lo = params.t_ip_lo;
+        } else if (hash_has(vh(prev), x)) {
+          t_hi = params.t_one_hi;
+          t_lo = params.t_one_lo;
+        } else {
+          t_hi = params.t_iq_hi;
+          t_lo = params.t_iq_lo;
+        }
+        if (uniform_below(t_hi, t_lo)) {
+          break;
+        }
+      }
+    }
+    prev = cur;
+    cur = x;
+    out[base + s] = cur;
+  }
+  for (; s < len; s++) {
+    out[base + s] = NO_VERTEX;
+  }
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn ppr(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = walk_index(gid, nwg);
+  if (w >= params.n) {
+    return;
+  }
+  rng_start(w);
+  var cur = starts[w];
+  loop {
+    // the engine: while (uniform() >= alpha && degree(cur) != 0) step; the uniform is drawn first
+    let stop = uniform_below(params.t_stop_hi, params.t_stop_lo);
+    if (stop || degree(cur) == 0u) {
+      break;
+    }
+    cur = next_vertex(cur);
+  }
+  out[w] = cur;
+}
