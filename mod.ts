@@ -15,6 +15,7 @@ export * from "./lib/runtime/mod.ts";
 export * from "./lib/linalg/mod.ts";
 export * from "./lib/attention/mod.ts";
 export * from "./lib/graph/mod.ts";
+export * from "./lib/gnn/mod.ts";
 export * from "./lib/walk/mod.ts";
 export * from "./lib/lbm/mod.ts";
 /** The tensor and autodiff engine, as a namespace (its op names, e.g. `matmul`, would clash). */

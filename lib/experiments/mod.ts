@@ -50,6 +50,12 @@ export const EXPERIMENTS: readonly Experiment[] = [
     load: () => import("./flashforge.ts"),
   },
   {
+    name: "csgnn",
+    title: "CSGNN: chordless structure for GNN expressiveness",
+    paper: "csgnn.md",
+    load: () => import("./csgnn.ts"),
+  },
+  {
     name: "bingo",
     title: "Bingo: random walks on dynamically changing graphs",
     paper: "bingo.md",
