@@ -6,13 +6,15 @@
 //   task record, 8 x u32: kPtr, vPtr (byte addresses of the node's K and V, token-major [L, Hkv, d]),
 //     t0, count (token range), head (kv head), qOff (into qidx), nq (query rows), state (first state index)
 //   qidx: u32 row indices; a row's query is q + row * d
-//   state: stride dpad + 4 floats: o[0..dpad) (unnormalised), m at dpad, l at dpad + 1
+//   state: stride dpad + 4 floats: o[0..dpad) (unnormalised), m at dpad, l at dpad + 1, and at dpad + 2
+//     the block's rescaling factor alpha (between the softmax and P.V passes of run_bins)
 //   K/V blocks end with >= 16 zeroed bytes, so loads of 4 floats that pass the last head read zeros;
 //   queries are copied into scratch zero-padded to dpad (a multiple of 4), so padded lanes add nothing.
 //   scratch per bin: queries [maxQ][dpad], then scores [maxQ][TB]
 //
 // Entry points split over the worker pool by bin: run_bins(..., w0, w1) runs the tasks of bins [w0, w1)
-// in their listed order; merge_rows(..., r0, r1) merges the states of output rows [r0, r1).
+// in their listed order; run_queue takes tasks from a shared longest-first queue instead;
+// merge_rows(..., r0, r1) merges the states of output rows [r0, r1).
 
 const TB: i32 = 32; // tokens per block: scores of a block stay in L1
 
@@ -49,7 +51,7 @@ function hsum(a: v128): f32 {
     f32x4.extract_lane(a, 3);
 }
 
-function runTask(
+function runTaskV1(
   rec: usize,
   qidx: usize,
   q: usize,
@@ -273,6 +275,340 @@ function runTask(
   }
 }
 
+// Four horizontal sums at once: [sum a0, sum a1, sum a2, sum a3].
+// @ts-ignore: decorator
+@inline
+function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+}
+
+// The register-blocked task kernel. Query rows go in quads (4 rows): a quad's queries are interleaved by
+// 4 floats in scratch ([dpad / 4][4 rows][4]) so one running pointer with constant offsets reads them; its
+// scores are computed 4 rows x 2 keys per pass (8 accumulators, each key load serves 4 rows, each query
+// load 2 keys) and stored token-major ([TB][4 rows]), so the online softmax runs with the quad's rows in
+// the 4 lanes and P.V reads the 4 probabilities of a token at constant offsets; P.V keeps 4 rows x 8
+// columns of the output in registers over the block's values (each value load serves 4 rows), and folds
+// the rescaling by alpha into the accumulator loads. Rows left over (nq % 4) run one at a time.
+function runTask(
+  rec: usize,
+  qidx: usize,
+  q: usize,
+  states: usize,
+  qs: usize,
+  sc: usize,
+  kvStride: i32,
+  d: i32,
+  dpad: i32,
+  scale: f32,
+): void {
+  const kPtr = <usize> load<u32>(rec);
+  const vPtr = <usize> load<u32>(rec, 4);
+  const t0 = <i32> load<u32>(rec, 8);
+  const count = <i32> load<u32>(rec, 12);
+  const head = <i32> load<u32>(rec, 16);
+  const qOff = <i32> load<u32>(rec, 20);
+  const nq = <i32> load<u32>(rec, 24);
+  const state0 = <i32> load<u32>(rec, 28);
+  const ss = <usize> (dpad + 4) << 2; // state stride, bytes
+  const dp4 = <usize> dpad << 2;
+  const nq4 = nq & ~3;
+  const vscale = f32x4.splat(scale);
+
+  // scaled, zero-padded queries (quads interleaved, the rest row-major); empty states
+  for (let j = 0; j < nq; j++) {
+    const row = <usize> load<u32>(qidx + (<usize> (qOff + j) << 2));
+    const src = q + ((row * <usize> d) << 2);
+    if (j < nq4) {
+      const base = qs + <usize> (j & ~3) * dp4 + (<usize> (j & 3) << 4);
+      const d4 = d & ~3;
+      for (let c = 0; c < d4; c += 4) {
+        v128.store(base + (<usize> c << 4), f32x4.mul(v128.load(src + (<usize> c << 2)), vscale));
+      }
+      for (let c = d4; c < dpad; c++) {
+        const x: f32 = c < d ? load<f32>(src + (<usize> c << 2)) * scale : 0;
+        store<f32>(base + (<usize> (c >> 2) << 6) + (<usize> (c & 3) << 2), x);
+      }
+    } else {
+      const dst = qs + <usize> j * dp4;
+      for (let c = 0; c < d; c++) store<f32>(dst + (<usize> c << 2), load<f32>(src + (<usize> c << 2)) * scale);
+      for (let c = d; c < dpad; c++) store<f32>(dst + (<usize> c << 2), 0);
+    }
+    const st = states + <usize> (state0 + j) * ss;
+    memory.fill(st, 0, dp4);
+    store<f32>(st + dp4, -Infinity);
+    store<f32>(st + dp4, 0, 4);
+  }
+
+  const tokenBytes = <usize> kvStride << 2;
+  const headOff = <usize> (head * d) << 2;
+  const sRow = <usize> TB << 2;
+  const one = f32x4.splat(1);
+  for (let b = t0; b < t0 + count; b += TB) {
+    const nb = min(TB, t0 + count - b);
+    const kBase = kPtr + <usize> b * tokenBytes + headOff;
+    const vBase = vPtr + <usize> b * tokenBytes + headOff;
+
+    for (let g = 0; g < nq4; g += 4) {
+      const qg = qs + <usize> g * dp4;
+      const sg = sc + <usize> g * sRow; // [TB][4] floats
+      // scores: 4 rows x 2 keys per pass
+      let t = 0;
+      for (; t + 2 <= nb; t += 2) {
+        const k0 = kBase + <usize> t * tokenBytes, k1 = k0 + tokenBytes;
+        let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
+        let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0), a31 = f32x4.splat(0);
+        let qp = qg;
+        let o: usize = 0;
+        for (; o + 32 <= dp4; o += 32) { // two column groups per pass: half the loop overhead
+          let x0 = v128.load(k0 + o), x1 = v128.load(k1 + o);
+          let y0 = v128.load(qp), y1 = v128.load(qp, 16), y2 = v128.load(qp, 32), y3 = v128.load(qp, 48);
+          a00 = f32x4.add(a00, f32x4.mul(y0, x0));
+          a01 = f32x4.add(a01, f32x4.mul(y0, x1));
+          a10 = f32x4.add(a10, f32x4.mul(y1, x0));
+          a11 = f32x4.add(a11, f32x4.mul(y1, x1));
+          a20 = f32x4.add(a20, f32x4.mul(y2, x0));
+          a21 = f32x4.add(a21, f32x4.mul(y2, x1));
+          a30 = f32x4.add(a30, f32x4.mul(y3, x0));
+          a31 = f32x4.add(a31, f32x4.mul(y3, x1));
+          x0 = v128.load(k0 + o, 16);
+          x1 = v128.load(k1 + o, 16);
+          y0 = v128.load(qp, 64);
+          y1 = v128.load(qp, 80);
+          y2 = v128.load(qp, 96);
+          y3 = v128.load(qp, 112);
+          a00 = f32x4.add(a00, f32x4.mul(y0, x0));
+          a01 = f32x4.add(a01, f32x4.mul(y0, x1));
+          a10 = f32x4.add(a10, f32x4.mul(y1, x0));
+          a11 = f32x4.add(a11, f32x4.mul(y1, x1));
+          a20 = f32x4.add(a20, f32x4.mul(y2, x0));
+          a21 = f32x4.add(a21, f32x4.mul(y2, x1));
+          a30 = f32x4.add(a30, f32x4.mul(y3, x0));
+          a31 = f32x4.add(a31, f32x4.mul(y3, x1));
+          qp += 128;
+        }
+        if (o < dp4) {
+          const x0 = v128.load(k0 + o), x1 = v128.load(k1 + o);
+          const y0 = v128.load(qp), y1 = v128.load(qp, 16), y2 = v128.load(qp, 32), y3 = v128.load(qp, 48);
+          a00 = f32x4.add(a00, f32x4.mul(y0, x0));
+          a01 = f32x4.add(a01, f32x4.mul(y0, x1));
+          a10 = f32x4.add(a10, f32x4.mul(y1, x0));
+          a11 = f32x4.add(a11, f32x4.mul(y1, x1));
+          a20 = f32x4.add(a20, f32x4.mul(y2, x0));
+          a21 = f32x4.add(a21, f32x4.mul(y2, x1));
+          a30 = f32x4.add(a30, f32x4.mul(y3, x0));
+          a31 = f32x4.add(a31, f32x4.mul(y3, x1));
+        }
+        const so = sg + (<usize> t << 4);
+        v128.store(so, hsum4(a00, a10, a20, a30));
+        v128.store(so, hsum4(a01, a11, a21, a31), 16);
+      }
+      if (t < nb) {
+        const k0 = kBase + <usize> t * tokenBytes;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        let qp = qg;
+        for (let o: usize = 0; o < dp4; o += 16) {
+          const x0 = v128.load(k0 + o);
+          a0 = f32x4.add(a0, f32x4.mul(v128.load(qp), x0));
+          a1 = f32x4.add(a1, f32x4.mul(v128.load(qp, 16), x0));
+          a2 = f32x4.add(a2, f32x4.mul(v128.load(qp, 32), x0));
+          a3 = f32x4.add(a3, f32x4.mul(v128.load(qp, 48), x0));
+          qp += 64;
+        }
+        v128.store(sg + (<usize> t << 4), hsum4(a0, a1, a2, a3));
+      }
+
+      // online softmax with the quad's rows in the lanes
+      const st0 = states + <usize> (state0 + g) * ss;
+      const st1 = st0 + ss, st2 = st1 + ss, st3 = st2 + ss;
+      let mx = f32x4.splat(-Infinity);
+      for (t = 0; t < nb; t++) mx = f32x4.max(mx, v128.load(sg + (<usize> t << 4)));
+      let mOld = f32x4.splat(load<f32>(st0 + dp4));
+      mOld = f32x4.replace_lane(mOld, 1, load<f32>(st1 + dp4));
+      mOld = f32x4.replace_lane(mOld, 2, load<f32>(st2 + dp4));
+      mOld = f32x4.replace_lane(mOld, 3, load<f32>(st3 + dp4));
+      let lOld = f32x4.splat(load<f32>(st0 + dp4, 4));
+      lOld = f32x4.replace_lane(lOld, 1, load<f32>(st1 + dp4, 4));
+      lOld = f32x4.replace_lane(lOld, 2, load<f32>(st2 + dp4, 4));
+      lOld = f32x4.replace_lane(lOld, 3, load<f32>(st3 + dp4, 4));
+      const mNew = f32x4.max(mOld, mx);
+      let lsum = f32x4.splat(0);
+      for (t = 0; t < nb; t++) {
+        const so = sg + (<usize> t << 4);
+        const p = expNeg4(f32x4.sub(v128.load(so), mNew));
+        v128.store(so, p);
+        lsum = f32x4.add(lsum, p);
+      }
+      // alpha = e^(mOld - mNew) where the max grew (0 from an empty state), else exactly 1: never NaN
+      const alpha = v128.bitselect(expNeg4(f32x4.sub(mOld, mNew)), one, f32x4.gt(mNew, mOld));
+      const lNew = f32x4.add(f32x4.mul(lOld, alpha), lsum);
+      store<f32>(st0 + dp4, f32x4.extract_lane(mNew, 0));
+      store<f32>(st1 + dp4, f32x4.extract_lane(mNew, 1));
+      store<f32>(st2 + dp4, f32x4.extract_lane(mNew, 2));
+      store<f32>(st3 + dp4, f32x4.extract_lane(mNew, 3));
+      store<f32>(st0 + dp4, f32x4.extract_lane(lNew, 0), 4);
+      store<f32>(st1 + dp4, f32x4.extract_lane(lNew, 1), 4);
+      store<f32>(st2 + dp4, f32x4.extract_lane(lNew, 2), 4);
+      store<f32>(st3 + dp4, f32x4.extract_lane(lNew, 3), 4);
+      store<f32>(st0 + dp4, f32x4.extract_lane(alpha, 0), 8);
+      store<f32>(st1 + dp4, f32x4.extract_lane(alpha, 1), 8);
+      store<f32>(st2 + dp4, f32x4.extract_lane(alpha, 2), 8);
+      store<f32>(st3 + dp4, f32x4.extract_lane(alpha, 3), 8);
+    }
+
+    // O = alpha O + P V: 8 columns at a time for every quad in turn (the block's 8-column slice of V stays
+    // in L1 across quads), 4 rows x 8 columns in registers, each value load serving the 4 rows
+    const pEnd = <usize> nb << 4;
+    let co: usize = 0;
+    for (; co + 32 <= dp4; co += 32) {
+      for (let g = 0; g < nq4; g += 4) {
+        const sg = sc + <usize> g * sRow;
+        const st0 = states + <usize> (state0 + g) * ss + co;
+        const st1 = st0 + ss, st2 = st1 + ss, st3 = st2 + ss;
+        const al0 = v128.load32_splat(st0 - co + dp4, 8), al1 = v128.load32_splat(st1 - co + dp4, 8);
+        const al2 = v128.load32_splat(st2 - co + dp4, 8), al3 = v128.load32_splat(st3 - co + dp4, 8);
+        let x00 = f32x4.mul(v128.load(st0), al0), x01 = f32x4.mul(v128.load(st0, 16), al0);
+        let x10 = f32x4.mul(v128.load(st1), al1), x11 = f32x4.mul(v128.load(st1, 16), al1);
+        let x20 = f32x4.mul(v128.load(st2), al2), x21 = f32x4.mul(v128.load(st2, 16), al2);
+        let x30 = f32x4.mul(v128.load(st3), al3), x31 = f32x4.mul(v128.load(st3, 16), al3);
+        let vp = vBase + co;
+        for (let pp: usize = 0; pp < pEnd; pp += 16) {
+          const v0 = v128.load(vp), v1 = v128.load(vp, 16);
+          const p0 = v128.load32_splat(sg + pp);
+          x00 = f32x4.add(x00, f32x4.mul(p0, v0));
+          x01 = f32x4.add(x01, f32x4.mul(p0, v1));
+          const p1 = v128.load32_splat(sg + pp, 4);
+          x10 = f32x4.add(x10, f32x4.mul(p1, v0));
+          x11 = f32x4.add(x11, f32x4.mul(p1, v1));
+          const p2 = v128.load32_splat(sg + pp, 8);
+          x20 = f32x4.add(x20, f32x4.mul(p2, v0));
+          x21 = f32x4.add(x21, f32x4.mul(p2, v1));
+          const p3 = v128.load32_splat(sg + pp, 12);
+          x30 = f32x4.add(x30, f32x4.mul(p3, v0));
+          x31 = f32x4.add(x31, f32x4.mul(p3, v1));
+          vp += tokenBytes;
+        }
+        v128.store(st0, x00);
+        v128.store(st0, x01, 16);
+        v128.store(st1, x10);
+        v128.store(st1, x11, 16);
+        v128.store(st2, x20);
+        v128.store(st2, x21, 16);
+        v128.store(st3, x30);
+        v128.store(st3, x31, 16);
+      }
+    }
+    if (co < dp4) { // dpad % 8 == 4
+      for (let g = 0; g < nq4; g += 4) {
+        const sg = sc + <usize> g * sRow;
+        const st0 = states + <usize> (state0 + g) * ss;
+        const st1 = st0 + ss, st2 = st1 + ss, st3 = st2 + ss;
+        let x0 = f32x4.mul(v128.load(st0 + co), v128.load32_splat(st0 + dp4, 8));
+        let x1 = f32x4.mul(v128.load(st1 + co), v128.load32_splat(st1 + dp4, 8));
+        let x2 = f32x4.mul(v128.load(st2 + co), v128.load32_splat(st2 + dp4, 8));
+        let x3 = f32x4.mul(v128.load(st3 + co), v128.load32_splat(st3 + dp4, 8));
+        let vp = vBase + co;
+        for (let pp: usize = 0; pp < pEnd; pp += 16) {
+          const v0 = v128.load(vp);
+          x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(sg + pp), v0));
+          x1 = f32x4.add(x1, f32x4.mul(v128.load32_splat(sg + pp, 4), v0));
+          x2 = f32x4.add(x2, f32x4.mul(v128.load32_splat(sg + pp, 8), v0));
+          x3 = f32x4.add(x3, f32x4.mul(v128.load32_splat(sg + pp, 12), v0));
+          vp += tokenBytes;
+        }
+        v128.store(st0 + co, x0);
+        v128.store(st1 + co, x1);
+        v128.store(st2 + co, x2);
+        v128.store(st3 + co, x3);
+      }
+    }
+
+    // rows left over, one at a time
+    for (let j = nq4; j < nq; j++) {
+      const q0 = qs + <usize> j * dp4;
+      const srow = sc + <usize> j * sRow;
+      let t = 0;
+      for (; t + 4 <= nb; t += 4) {
+        const kp = kBase + <usize> t * tokenBytes;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let c = 0; c < dpad; c += 4) {
+          const o = <usize> c << 2;
+          const qv = v128.load(q0 + o);
+          a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(kp + o)));
+          a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(kp + tokenBytes + o)));
+          a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(kp + 2 * tokenBytes + o)));
+          a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(kp + 3 * tokenBytes + o)));
+        }
+        v128.store(srow + (<usize> t << 2), hsum4(a0, a1, a2, a3));
+      }
+      for (; t < nb; t++) {
+        const kp = kBase + <usize> t * tokenBytes;
+        let a0 = f32x4.splat(0);
+        for (let c = 0; c < dpad; c += 4) {
+          const o = <usize> c << 2;
+          a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + o), v128.load(kp + o)));
+        }
+        store<f32>(srow + (<usize> t << 2), hsum(a0));
+      }
+
+      // online softmax: new max, rescale the running state, P = exp(S - m) in place
+      const nb4 = (nb + 3) & ~3;
+      for (t = nb; t < nb4; t++) store<f32>(srow + (<usize> t << 2), -Infinity);
+      let mx: f32 = -Infinity;
+      for (t = 0; t < nb; t++) mx = max(mx, load<f32>(srow + (<usize> t << 2)));
+      const st = states + <usize> (state0 + j) * ss;
+      const mOld = load<f32>(st + dp4);
+      const mNew = max(mOld, mx);
+      const vm = f32x4.splat(mNew);
+      let lsum = f32x4.splat(0);
+      for (t = 0; t < nb4; t += 4) {
+        const p = expNeg4(f32x4.sub(v128.load(srow + (<usize> t << 2)), vm));
+        v128.store(srow + (<usize> t << 2), p);
+        lsum = f32x4.add(lsum, p);
+      }
+      let l = load<f32>(st + dp4, 4);
+      let va = one;
+      if (mNew > mOld) {
+        const alpha = expNeg(mOld - mNew); // 0 when mOld = -inf
+        l *= alpha;
+        va = f32x4.splat(alpha);
+        store<f32>(st + dp4, mNew);
+      }
+      store<f32>(st + dp4, l + hsum(lsum), 4);
+
+      // O = alpha O + P V, 16 columns at a time
+      let co: usize = 0;
+      for (; co + 64 <= dp4; co += 64) {
+        let x0 = f32x4.mul(v128.load(st + co), va), x1 = f32x4.mul(v128.load(st + co, 16), va);
+        let x2 = f32x4.mul(v128.load(st + co, 32), va), x3 = f32x4.mul(v128.load(st + co, 48), va);
+        let vp = vBase + co;
+        for (t = 0; t < nb; t++) {
+          const a = v128.load32_splat(srow + (<usize> t << 2));
+          x0 = f32x4.add(x0, f32x4.mul(a, v128.load(vp)));
+          x1 = f32x4.add(x1, f32x4.mul(a, v128.load(vp, 16)));
+          x2 = f32x4.add(x2, f32x4.mul(a, v128.load(vp, 32)));
+          x3 = f32x4.add(x3, f32x4.mul(a, v128.load(vp, 48)));
+          vp += tokenBytes;
+        }
+        v128.store(st + co, x0);
+        v128.store(st + co, x1, 16);
+        v128.store(st + co, x2, 32);
+        v128.store(st + co, x3, 48);
+      }
+      for (; co < dp4; co += 16) {
+        let x0 = f32x4.mul(v128.load(st + co), va);
+        let vp = vBase + co;
+        for (t = 0; t < nb; t++) {
+          x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(srow + (<usize> t << 2)), v128.load(vp)));
+          vp += tokenBytes;
+        }
+        v128.store(st + co, x0);
+      }
+    }
+  }
+}
+
 export function run_bins(
   tasks: usize,
   qidx: usize,
@@ -298,6 +634,78 @@ export function run_bins(
     for (let i = a; i < b; i++) {
       const ti = <usize> load<u32>(binTasks + (<usize> i << 2));
       runTask(tasks + (ti << 5), qidx, q, states, qs, sc, kvStride, d, dpad, scale);
+    }
+  }
+}
+
+// Dynamic schedule: threads take tasks from one shared queue (task indices, longest first) through an
+// atomic counter, so a thread that the OS slows down takes fewer tasks instead of holding up the step.
+// run_queue(..., w0, w1) runs as thread slot w (its scratch) for w in [w0, w1) and records the tasks and
+// the token x row work each slot took.
+export function run_queue(
+  tasks: usize,
+  qidx: usize,
+  q: usize,
+  states: usize,
+  order: usize,
+  nTasks: i32,
+  counter: usize,
+  scratch: usize,
+  scratchStride: i32,
+  maxQ: i32,
+  kvStride: i32,
+  d: i32,
+  dpad: i32,
+  scale: f32,
+  w0: i32,
+  w1: i32,
+): void {
+  for (let w = w0; w < w1; w++) {
+    const qs = scratch + <usize> w * <usize> scratchStride;
+    const sc = qs + ((<usize> maxQ * <usize> dpad) << 2);
+    let taken: u32 = 0, work: u32 = 0;
+    while (true) {
+      const i = <i32> atomic.add<u32>(counter, 1);
+      if (i >= nTasks) break;
+      const ti = <usize> load<u32>(order + (<usize> i << 2));
+      const rec = tasks + (ti << 5);
+      runTask(rec, qidx, q, states, qs, sc, kvStride, d, dpad, scale);
+      taken++;
+      work += load<u32>(rec, 12) * load<u32>(rec, 24);
+    }
+    // what this slot took: tasks and token x query-row units, at counter + 8 (w + 1)
+    store<u32>(counter + (<usize> (w + 1) << 3), taken);
+    store<u32>(counter + (<usize> (w + 1) << 3), work, 4);
+  }
+}
+
+// The previous kernel (one query row per key pass in the scores, horizontal sums per score), kept so
+// benchmarks can measure the register-blocked kernel against it side by side. Same arguments and results.
+export function run_bins_v1(
+  tasks: usize,
+  qidx: usize,
+  q: usize,
+  states: usize,
+  binStart: usize,
+  binTasks: usize,
+  scratch: usize,
+  scratchStride: i32,
+  maxQ: i32,
+  kvStride: i32,
+  d: i32,
+  dpad: i32,
+  scale: f32,
+  w0: i32,
+  w1: i32,
+): void {
+  for (let w = w0; w < w1; w++) {
+    const qs = scratch + <usize> w * <usize> scratchStride;
+    const sc = qs + ((<usize> maxQ * <usize> dpad) << 2);
+    const a = <i32> load<u32>(binStart + (<usize> w << 2));
+    const b = <i32> load<u32>(binStart + (<usize> (w + 1) << 2));
+    for (let i = a; i < b; i++) {
+      const ti = <usize> load<u32>(binTasks + (<usize> i << 2));
+      runTaskV1(tasks + (ti << 5), qidx, q, states, qs, sc, kvStride, d, dpad, scale);
     }
   }
 }

@@ -54,6 +54,13 @@ export interface AttentionPlan {
   tasks: AttentionTask[];
   /** Task indices per worker, in execution order (longest first when balanced). */
   bins: number[][];
+  /** Whether the plan was balanced (cost-model splitting and longest-first scheduling). */
+  balanced: boolean;
+  /**
+   * Every task index, longest first (modelled cost): the queue a dynamic scheduler hands out, which is the
+   * same longest-first list scheduling as `bins` with measured instead of modelled task times.
+   */
+  queue: Uint32Array;
   /** Modelled load per worker (sum of task costs). */
   loads: number[];
   /** max(load) / mean(load) over workers; 1 is perfect. */
@@ -215,8 +222,8 @@ export function planAttention(
   const W = Math.max(1, workers);
   const bins: number[][] = Array.from({ length: W }, () => []);
   const loads = new Array<number>(W).fill(0);
+  const order = tasks.map((_, i) => i).sort((a, b) => tasks[b].cost - tasks[a].cost || a - b);
   if (balance) {
-    const order = tasks.map((_, i) => i).sort((a, b) => tasks[b].cost - tasks[a].cost || a - b);
     for (const i of order) {
       let w = 0;
       for (let j = 1; j < W; j++) if (loads[j] < loads[w]) w = j;
@@ -253,6 +260,8 @@ export function planAttention(
     requests: leaves.length,
     tasks,
     bins,
+    balanced: balance,
+    queue: Uint32Array.from(order),
     loads,
     imbalance,
     rowStart,

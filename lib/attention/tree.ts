@@ -337,14 +337,17 @@ export class PrefixKVCache {
   }
 
   /**
-   * The node's K and V in wasm memory (byte addresses), synced with the JS copy. Each block has 16 zeroed
-   * spare bytes past the last token, so SIMD loads that overrun the last head read zeros.
+   * The node's K and V in wasm memory, synced with the JS copy, stored head-major (`[numKvHeads][capacity]
+   * [headDim]`) so that one head's tokens are contiguous: head h's keys start at `kPtr + h * headBytes`
+   * and consecutive tokens are `headDim` floats apart (a token-major layout puts them `numKvHeads *
+   * headDim` floats apart, and power-of-two strides fold a block of keys onto a few cache sets). Each
+   * block has 16 zeroed spare bytes past the last head, so SIMD loads that overrun it read zeros.
    * @internal used by the wasm backend
    */
-  wasmMirror(id: number): { kPtr: number; vPtr: number } {
+  wasmMirror(id: number): { kPtr: number; vPtr: number; headBytes: number } {
     const rec = this.#get(id);
     const arena = getArena();
-    const stride = this.tokenStride;
+    const stride = this.tokenStride, d = this.headDim, H = this.numKvHeads;
     let m = rec.mirror;
     if (m && m.capacity < rec.length) {
       this.#freeMirror(rec);
@@ -359,12 +362,18 @@ export class PrefixKVCache {
       rec.mirror = m;
     }
     if (m.synced < rec.length) {
-      const a = m.synced * stride, b = rec.length * stride;
-      arena.f32(m.k.ptr + a * 4, b - a).set(rec.k.subarray(a, b));
-      arena.f32(m.v.ptr + a * 4, b - a).set(rec.v.subarray(a, b));
+      const a = m.synced, n = rec.length - a, cap = m.capacity;
+      const mk = arena.f32(m.k.ptr, cap * stride), mv = arena.f32(m.v.ptr, cap * stride);
+      for (let h = 0; h < H; h++) {
+        for (let t = a; t < a + n; t++) {
+          const src = t * stride + h * d, dst = (h * cap + t) * d;
+          mk.set(rec.k.subarray(src, src + d), dst);
+          mv.set(rec.v.subarray(src, src + d), dst);
+        }
+      }
       m.synced = rec.length;
     }
-    return { kPtr: m.k.ptr, vPtr: m.v.ptr };
+    return { kPtr: m.k.ptr, vPtr: m.v.ptr, headBytes: m.capacity * d * 4 };
   }
 
   #freeMirror(rec: NodeRec): void {

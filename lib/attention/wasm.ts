@@ -1,7 +1,9 @@
 /**
- * The wasm backend of decode attention: kernels-as/attention.ts over the shared memory. The plan's worker
- * bins map one-to-one onto the pool's threads (bin w runs on thread w), so the balancer's longest-first
- * assignment is the schedule that runs. Node K/V live in the tree's wasm mirrors (synced incrementally).
+ * The wasm backend of decode attention: kernels-as/attention.ts over the shared memory. A balanced plan
+ * runs on several threads from one longest-first task queue (an atomic counter in shared memory: the
+ * balancer's list scheduling with measured task times, robust to a thread the OS slows down); an
+ * unbalanced plan runs its static bins, bin w on thread w. Node K/V live in the tree's head-major wasm
+ * mirrors (synced incrementally).
  *
  * @module
  */
@@ -14,8 +16,37 @@ import { getArena, loadKernel, type WasmBlock } from "../runtime/wasm.ts";
 const TB = 32;
 
 /**
+ * Which task kernel runs: `tiled` (register-blocked: 4 query rows x 2 keys per score pass, 4 rows per value
+ * load; balanced multi-thread plans take tasks from a shared longest-first queue) or `v1` (the earlier
+ * kernel, one row per key pass and static bins; kept to measure the two side by side).
+ *
+ * @example
+ * ```ts
+ * import type { WasmKernel } from "./wasm.ts";
+ * const before: WasmKernel = "v1"; // runPlanWasm(tree, plan, q, threads, before)
+ * ```
+ */
+export type WasmKernel = "tiled" | "v1";
+
+/**
+ * What each thread took from the shared queue: tasks, and work in token x query-row units.
+ *
+ * @example
+ * ```ts
+ * import type { QueueSplit } from "./wasm.ts";
+ * const split: QueueSplit = { tasks: [161, 159], work: [279000, 278000] }; // as passed to onQueue
+ * ```
+ */
+export interface QueueSplit {
+  tasks: number[];
+  work: number[];
+}
+
+/**
  * Runs a plan on wasm with `threads` threads (plan.bins.length must equal threads, or be 1 with threads 1).
- * `q` is requests * numHeads * d. Returns the output rows.
+ * `q` is requests * numHeads * d. Returns the output rows. With several threads, a balanced plan runs from
+ * the shared longest-first queue (`onQueue` receives what each thread took) and an unbalanced one runs its
+ * static bins.
  *
  * @example
  * ```ts
@@ -33,6 +64,8 @@ export async function runPlanWasm(
   plan: AttentionPlan,
   q: Float32Array,
   threads: number,
+  kernel: WasmKernel = "tiled",
+  onQueue?: (taken: QueueSplit) => void,
 ): Promise<Float32Array> {
   const d = tree.headDim, dpad = (d + 3) & ~3;
   const rows = plan.requests * plan.numHeads;
@@ -53,17 +86,18 @@ export async function runPlanWasm(
     {
       const rec = arena.u32(tasks.ptr, 8 * nTasks);
       const qi = arena.u32(qidx.ptr, qCount);
-      const mirrors = new Map<number, { kPtr: number; vPtr: number }>();
+      const mirrors = new Map<number, { kPtr: number; vPtr: number; headBytes: number }>();
       let off = 0;
       plan.tasks.forEach((t, i) => {
         let m = mirrors.get(t.node);
         if (!m) mirrors.set(t.node, m = tree.wasmMirror(t.node));
         const o = 8 * i;
-        rec[o] = m.kPtr;
-        rec[o + 1] = m.vPtr;
+        // mirrors are head-major: the record points at the head's first token, tokens d floats apart
+        rec[o] = m.kPtr + t.head * m.headBytes;
+        rec[o + 1] = m.vPtr + t.head * m.headBytes;
         rec[o + 2] = t.t0;
         rec[o + 3] = t.count;
-        rec[o + 4] = t.head;
+        rec[o + 4] = 0;
         rec[o + 5] = off;
         rec[o + 6] = t.rows.length;
         rec[o + 7] = t.state;
@@ -106,18 +140,44 @@ export async function runPlanWasm(
       scratch.ptr,
       scratchStride,
       maxQ,
-      tree.tokenStride,
+      d, // token stride of the head-major mirrors
       d,
       dpad,
       scale,
     ];
     const mergeArgs = [states.ptr, rowStart.ptr, rowStates.ptr, out.ptr, d, dpad];
+    const fn = kernel === "v1" ? "run_bins_v1" : "run_bins";
     if (threads === 1 || W === 1) {
-      kern.run_bins(...taskArgs, 0, W);
+      kern[fn](...taskArgs, 0, W);
       kern.merge_rows(...mergeArgs, 0, rows);
     } else {
       const pool = await getPool(threads);
-      await pool.parallelFor("attention", "run_bins", taskArgs, 0, W);
+      if (plan.balanced && kernel === "tiled") {
+        // longest-first queue shared through an atomic counter (list scheduling with measured times)
+        const order = take(4 * nTasks), counter = take(8 * (W + 1));
+        arena.u32(order.ptr, nTasks).set(plan.queue);
+        arena.u32(counter.ptr, 2 * (W + 1)).fill(0);
+        const queueArgs = [
+          tasks.ptr,
+          qidx.ptr,
+          qb.ptr,
+          states.ptr,
+          order.ptr,
+          nTasks,
+          counter.ptr,
+          ...taskArgs.slice(6),
+        ];
+        await pool.parallelFor("attention", "run_queue", queueArgs, 0, W);
+        if (onQueue) {
+          const c = arena.u32(counter.ptr + 8, 2 * W);
+          onQueue({
+            tasks: Array.from({ length: W }, (_, w) => c[2 * w]),
+            work: Array.from({ length: W }, (_, w) => c[2 * w + 1]),
+          });
+        }
+      } else {
+        await pool.parallelFor("attention", "run_bins", taskArgs, 0, W);
+      }
       await pool.parallelFor("attention", "merge_rows", mergeArgs, 0, rows);
     }
     return arena.f32(out.ptr, rows * d).slice();

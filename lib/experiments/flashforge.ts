@@ -194,6 +194,46 @@ async function measure(
   return { median: median(times), p10: quantile(times, 0.1), p90: quantile(times, 0.9), stats };
 }
 
+/**
+ * Measures several variants in interleaved rounds (each round runs every variant once, in rotating order),
+ * so that load from other processes on a shared machine falls on all variants alike.
+ */
+async function measureInterleaved(
+  tree: PrefixKVCache,
+  requests: DecodeRequest[],
+  numHeads: number,
+  variants: readonly Variant[],
+  threads: number,
+  reps: number,
+): Promise<Array<{ median: number; p10: number; p90: number; stats: DecodeStats }>> {
+  const stats: DecodeStats[] = [];
+  const times: number[][] = variants.map(() => []);
+  const call = (i: number) =>
+    decodeAttention(tree, requests, {
+      numHeads,
+      method: variants[i].method,
+      backend: "wasm",
+      threads,
+      balance: variants[i].balance,
+      onStats: (s) => (stats[i] = s),
+    });
+  for (let i = 0; i < variants.length; i++) await call(i); // warm-up (also syncs the wasm mirrors)
+  for (let r = 0; r < reps; r++) {
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + r) % variants.length;
+      const t0 = performance.now();
+      await call(i);
+      times[i].push(performance.now() - t0);
+    }
+  }
+  return times.map((t, i) => ({
+    median: median(t),
+    p10: quantile(t, 0.1),
+    p90: quantile(t, 0.9),
+    stats: stats[i],
+  }));
+}
+
 /** STREAM triad bandwidth (GB/s) of the wasm SIMD kernel on `threads` threads, best of `reps`, 2^24 f32 arrays. */
 export async function triadBandwidth(threads: number, reps = 3): Promise<number> {
   const n = 1 << 24;
@@ -268,15 +308,10 @@ export async function run(options: FlashForgeOptions = {}): Promise<Report> {
       "reduction, G unbounded": r3(modelInf.reduction),
     });
     for (const threads of threadList) {
-      let fdMedian = NaN;
-      for (const v of VARIANTS) {
-        const m = await measure(tree, requests, numHeads, {
-          method: v.method,
-          balance: v.balance,
-          threads,
-          reps,
-        });
-        if (v.method === "flashdecoding") fdMedian = m.median;
+      const measured = await measureInterleaved(tree, requests, numHeads, VARIANTS, threads, reps);
+      const fdMedian = measured[VARIANTS.findIndex((v) => v.method === "flashdecoding")].median;
+      for (const [vi, v] of VARIANTS.entries()) {
+        const m = measured[vi];
         const bytes = m.stats.bytes;
         const gbs = bytes.total / (m.median / 1000) / 1e9;
         mainRows.push({
@@ -469,7 +504,8 @@ export async function run(options: FlashForgeOptions = {}): Promise<Report> {
       r3((4096 * 2 * HEADS.numKvHeads * HEADS.headDim * 4) / 1e6)
     } MB) and C-E fit in it, so FlashDecoding's repeated prefix reads partly hit the cache: the measured gap is smaller than the DRAM-traffic model suggests.`,
     "The machine's 2 cores are shared with other jobs; 2-thread rows may show less than 2x.",
-    "No end-to-end decode loop: this repository has no transformer (nn) engine yet, so time per output token with a model is not measured.",
+    "Variants of a shape are timed in interleaved rounds (every variant once per round, rotating order), so load bursts from other jobs fall on all of them alike.",
+    "No end-to-end decode loop with the nn engine's transformer yet, so time per output token with a model is not measured.",
     "Only f32 storage is measured: the wasm backend has no f16 arithmetic and the llvmpipe WebGPU adapter has no shader-f16.",
   ];
   const fig = barChart({
