@@ -7,10 +7,10 @@
  *   times include upload and readback (that is what a call costs).
  * - dot and axpy on 1e6 f32: ts, wasm scalar, wasm simd (axpy also on 2 threads).
  *
- * After mitata's own report, prints GFLOP/s (matmul) or GB/s (dot, axpy) from mitata's per-iteration
- * average, the ratios wasm simd / ts, simd / scalar, N threads / 1, and each kernel as a fraction of the
- * matching ceiling (peak GFLOP/s for matmul, STREAM triad GB/s for dot and axpy) measured in this
- * process before the kernels.
+ * After mitata's own report, prints GFLOP/s (matmul) or GB/s (dot, axpy), the ratios wasm simd / ts,
+ * simd / scalar, N threads / 1, and each kernel as a fraction of the matching ceiling (peak GFLOP/s for
+ * matmul, STREAM triad GB/s for dot and axpy) measured in this process before the kernels: once from
+ * mitata's per-iteration average, once from its minimum (the best sample).
  *
  * Run: `bun bench/linalg.ts [--quick]` (or `deno run -A bench/linalg.ts`).
  *
@@ -99,6 +99,7 @@ try {
       threads,
       work: flops,
     });
+    if (n <= TS_MAX) await checkMatmul(a, b, A, B, C, n);
     group(`matmul f32 ${n}x${n}x${n}`, () => {
       summary(() => {
         if (n <= TS_MAX) {
@@ -178,25 +179,41 @@ try {
   console.log("## mitata\n");
   const result = await run({ throw: true, colors: isatty(1) });
 
-  // throughput from mitata's per-iteration average (ns)
+  const stats = new Map<string, { avg: number; min: number }>();
+  for (const trial of result.benchmarks) {
+    for (const r of trial.runs) if (r.stats) stats.set(r.name, { avg: r.stats.avg, min: r.stats.min });
+  }
+  printTables(stats, "avg");
+  printTables(stats, "min");
+  console.log(
+    "Absolute numbers drift on a shared machine; the ratios are measured side by side in this run.",
+  );
+} finally {
+  for (const w of owned) w.free();
+  await shutdownPools();
+  if (gpuName !== null) await releaseGpu();
+}
+
+/** Prints the side-by-side tables from mitata's per-iteration average or minimum (ns). */
+function printTables(stats: Map<string, { avg: number; min: number }>, stat: "avg" | "min") {
   const rate = new Map<string, number>();
   const key = (op: string, n: number, backend: Backend, threads: number) =>
     `${op}|${n}|${backend}|${threads}`;
-  for (const trial of result.benchmarks) {
-    for (const r of trial.runs) {
-      const spec = specs.get(r.name);
-      if (!spec || !r.stats) continue;
-      rate.set(key(spec.op, spec.n, spec.backend, spec.threads), spec.work / r.stats.avg);
-    }
+  for (const [name, st] of stats) {
+    const spec = specs.get(name);
+    if (spec) rate.set(key(spec.op, spec.n, spec.backend, spec.threads), spec.work / st[stat]);
   }
   const get = (op: string, n: number, backend: Backend, threads = 1) =>
     rate.get(key(op, n, backend, threads));
   const peakOf = (backend: string, t = 1) => peaks.find(backend, t)?.peakGFLOPs;
   const triadOf = (backend: string, t = 1) => peaks.find(backend, t)?.triadGBs;
-
+  const from = stat === "avg"
+    ? "mitata average time"
+    : "mitata minimum time: the best sample, least disturbed by other processes";
   const xN = `simd x${N}`;
+
   printTable(
-    "matmul f32 n x n x n: GFLOP/s (2n^3 / mitata average time)",
+    `matmul f32 n x n x n: GFLOP/s (2n^3 / ${from})`,
     SIZES.map((n) => ({
       n,
       ts: get("matmul", n, "ts"),
@@ -206,7 +223,7 @@ try {
       webgpu: get("matmul", n, "webgpu"),
     })),
     {
-      notes: [
+      notes: stat === "min" ? [] : [
         gpuName === null
           ? `webgpu: none (${gpuWhy})`
           : `webgpu: ${gpuName}; time includes upload and readback` +
@@ -215,7 +232,7 @@ try {
     },
   );
   printTable(
-    "matmul ratios and fractions of the measured peak (same backend and thread count)",
+    `matmul ratios and fractions of the measured peak (same backend and thread count; ${stat})`,
     SIZES.map((n) => {
       const ts = get("matmul", n, "ts"), sc = get("matmul", n, "wasm scalar");
       const s1 = get("matmul", n, "wasm simd"), sN = get("matmul", n, "wasm simd", N);
@@ -231,20 +248,19 @@ try {
       };
     }),
     {
-      notes: [
+      notes: stat === "min" ? [] : [
         `Peaks (GFLOP/s): ts ${fmt(peakOf("ts (f64 numbers)"))}, wasm scalar ${
           fmt(peakOf("wasm scalar"))
         }, ` +
-        `wasm simd ${fmt(peakOf("wasm simd"))}${
-          N > 1 ? `, wasm simd x${N} ${fmt(peakOf("wasm simd", N))}` : ""
-        }.`,
+        `wasm simd ${fmt(peakOf("wasm simd"))}` +
+        (N > 1 ? `, wasm simd x${N} ${fmt(peakOf("wasm simd", N))}.` : "."),
       ],
     },
   );
 
   const tX = `simd x${AXPY_THREADS}`;
   printTable(
-    `dot and axpy f32, n = ${VEC}: GB/s (dot 8 bytes/element, axpy 12) and ratios`,
+    `dot and axpy f32, n = ${VEC}: GB/s (dot 8 bytes/element, axpy 12; ${from}) and ratios`,
     (["dot", "axpy"] as const).map((op) => {
       const ts = get(op, VEC, "ts"), sc = get(op, VEC, "wasm scalar"), s1 = get(op, VEC, "wasm simd");
       const sT = op === "axpy" ? get(op, VEC, "wasm simd", AXPY_THREADS) : undefined;
@@ -262,27 +278,39 @@ try {
       };
     }),
     {
-      notes: [
+      notes: stat === "min" ? [] : [
         `Triad (GB/s): ts ${fmt(triadOf("ts (f64 numbers)"))}, wasm scalar ${fmt(triadOf("wasm scalar"))}, ` +
         `wasm simd ${fmt(triadOf("wasm simd"))}` +
         (triadOf("wasm simd", AXPY_THREADS)
           ? `, wasm simd x${AXPY_THREADS} ${fmt(triadOf("wasm simd", AXPY_THREADS))}`
           : "") +
         " (arrays of 64 MiB).",
-        `The vectors hold ${VEC} f32 (${
-          (8 * VEC / 1e6).toFixed(0)
-        } MB for both): within the last-level cache ` +
+        `The vectors hold ${VEC} f32 (${8 * VEC / 1e6} MB for both): within the last-level cache ` +
         "(see caches above), so a fraction of the 64 MiB STREAM triad can exceed 1.",
       ],
     },
   );
-  console.log(
-    "Absolute numbers drift on a shared machine; the ratios are measured side by side in this run.",
-  );
-} finally {
-  for (const w of owned) w.free();
-  await shutdownPools();
-  if (gpuName !== null) await releaseGpu();
+}
+
+/** Checks every backend's product against the ts reference before timing it (relative max error). */
+async function checkMatmul(a: Float32Array, b: Float32Array, A: WasmF32, B: WasmF32, C: WasmF32, n: number) {
+  const ref = matmulTs(a, b, n, n, n);
+  let scale = 0;
+  for (const v of ref) scale = Math.max(scale, Math.abs(v));
+  const worst: string[] = [];
+  const check = async (name: string, run: () => Promise<Float32Array>) => {
+    const got = await run();
+    let err = 0;
+    for (let i = 0; i < ref.length; i++) err = Math.max(err, Math.abs(got[i] - ref[i]));
+    const rel = err / scale;
+    if (!(rel <= 1e-5)) throw new Error(`matmul ${n} ${name} disagrees with ts: max error ${rel} of max |C|`);
+    worst.push(`${name} ${rel.toExponential(1)}`);
+  };
+  await check("wasm scalar", () => matmulWasm(A, B, n, n, n, { out: C, variant: "scalar", threads: 1 }));
+  await check("wasm simd", () => matmulWasm(A, B, n, n, n, { out: C, variant: "simd", threads: 1 }));
+  if (N > 1) await check(`wasm simd x${N}`, () => matmulWasm(A, B, n, n, n, { out: C, threads: N }));
+  if (gpuName !== null && n <= GPU_MAX) await check("webgpu", () => matmulWebGPU(a, b, n, n, n));
+  console.log(`checked matmul ${n} against ts (max error / max |C|): ${worst.join(", ")}`);
 }
 
 function fmt(x: number | undefined): string {
