@@ -137,7 +137,7 @@ export interface PrepareOptions {
   kind: ModelKind;
   /** Message-passing layers. */
   layers: number;
-  /** Longest chordless cycle (csgnn, gin-cycles). Default 8. */
+  /** Longest chordless cycle (csgnn). Default 8. */
   maxLength?: number;
   /** Hops of the k-hop baseline. Default 3. */
   k?: number;
@@ -145,6 +145,11 @@ export interface PrepareOptions {
   backend?: "ts" | "wasm";
   /** csgnn: include the complement's P'_i. Default true (as in the notes). */
   complement?: boolean;
+  /**
+   * gin-cycles: the flagged cycle lengths [lo, hi] (one 0/1 column per length; cycles are enumerated up
+   * to hi). Default [4, 11], the molecular variant of the notes.
+   */
+  flagLengths?: [number, number];
 }
 
 /** Message relations of one graph: relations[layer] is a list of (src -> dst) arc lists. */
@@ -184,7 +189,8 @@ function hopRings(g: Graph, k: number): Array<{ src: Int32Array; dst: Int32Array
 /**
  * Precomputes one sample's relations for a model kind:
  * - gin: every layer [E];
- * - gin-cycles: [E], node features extended by flags "on a chordless cycle of length l" (l = 3..maxLength);
+ * - gin-cycles: [E], node features extended by flags "on a chordless cycle of length l" (l = 4..11 unless
+ *   `flagLengths` says otherwise);
  * - csgnn: layer i: [E, P_i, P'_i] as in the notes (relations are kept even when empty so that batches
  *   line up; the model skips a relation only when it is empty for the whole batch);
  * - csgnn-spd: csgnn plus the distance-2 shortest-path ring in every layer;
@@ -208,11 +214,17 @@ export async function prepareSample(s: GraphSample, o: PrepareOptions): Promise<
   let relations: PreparedSample["relations"];
   if (o.kind === "gin") relations = Array.from({ length: layers }, () => [E]);
   else if (o.kind === "gin-cycles") {
-    const cyc = cycleLists(await chordlessCycleSet(g, { maxLength, backend: o.backend }));
-    const flags = maxLength - 2;
+    const [lo, hi] = o.flagLengths ?? [4, 11];
+    requireInt("flagLengths[0]", lo, 3);
+    requireInt("flagLengths[1]", hi, lo);
+    const cyc = cycleLists(await chordlessCycleSet(g, { maxLength: hi, backend: o.backend }));
+    const flags = hi - lo + 1;
     const nx = new Float32Array(g.n * (dim + flags));
     for (let v = 0; v < g.n; v++) nx.set(s.x.subarray(v * dim, (v + 1) * dim), v * (dim + flags));
-    for (const c of cyc) for (const v of c) nx[v * (dim + flags) + dim + c.length - 3] = 1;
+    for (const c of cyc) {
+      if (c.length < lo) continue;
+      for (const v of c) nx[v * (dim + flags) + dim + c.length - lo] = 1;
+    }
     x = nx;
     dim += flags;
     relations = Array.from({ length: layers }, () => [E]);

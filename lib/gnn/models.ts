@@ -3,6 +3,14 @@
  * MLP per layer), the GIN baseline (E only), GIN with chordless-cycle node flags (E only, wider input) and
  * the k-hop baseline (hop rings 1..k); sum-pool readout then Lin-ReLU-dropout-Lin.
  *
+ * Two training aids beyond the notes' description keep sums bounded when relations are dense (the
+ * complement's P'_i has tens of thousands of pairs on a CSL graph): each relation's neighbour sum is
+ * multiplied by a fixed per-relation scale (the trainer uses 1 / mean in-degree of that relation over the
+ * training graphs — a constant, so counts still differ between graphs, unlike mean aggregation), and a
+ * layer norm can follow every GIN application (off by default: on CSL, where every node of a graph looks
+ * alike, it strips the scale that carries the structural counts). The sum-pooled readout may be multiplied
+ * by a constant (the trainer uses 1 / mean training graph size) so that initial logits stay small.
+ *
  * @module
  */
 import { InvalidArgumentError, requireFinite, requireInt } from "../core/errors.ts";
@@ -10,6 +18,7 @@ import { Philox } from "../core/rng.ts";
 import {
   add,
   gatherRows,
+  layerNorm,
   Linear,
   MLP,
   Module,
@@ -23,7 +32,7 @@ import type { DType } from "../nn/tensor.ts";
 import type { Batch } from "./data.ts";
 
 /**
- * GIN over relation R: MLP(h_v + sum_{(u -> v) in R} h_u).
+ * GIN over relation R: MLP(h_v + scale * sum_{(u -> v) in R} h_u) (scale defaults to 1, the plain GIN sum).
  *
  * @example
  * ```ts
@@ -33,8 +42,15 @@ import type { Batch } from "./data.ts";
  * ginRelation(mlp, tensor([1, 2], [2, 1]), { src: Int32Array.of(0), dst: Int32Array.of(1) }).shape; // [2, 1]
  * ```
  */
-export function ginRelation(mlp: MLP, h: Tensor, rel: { src: Int32Array; dst: Int32Array }): Tensor {
-  return mlp.forward(add(h, segmentSum(gatherRows(h, rel.src), rel.dst, h.shape[0])));
+export function ginRelation(
+  mlp: MLP,
+  h: Tensor,
+  rel: { src: Int32Array; dst: Int32Array },
+  scale = 1,
+): Tensor {
+  requireFinite("scale", scale);
+  const agg = segmentSum(gatherRows(h, rel.src), rel.dst, h.shape[0]);
+  return mlp.forward(add(h, scale === 1 ? agg : mul(agg, scale)));
 }
 
 /** Options of RelationalGIN. */
@@ -47,6 +63,15 @@ export interface RelationalGINOptions {
   dropout?: number;
   seed?: number;
   dtype?: DType;
+  /** Layer norm (learned gain and bias per layer) after every GIN application. Default false. */
+  norm?: boolean;
+  /**
+   * Per layer, per relation slot: the factor applied to that relation's neighbour sum. Default 1 for all
+   * (the plain GIN sum of the notes).
+   */
+  relationScales?: number[][];
+  /** Factor on the sum-pooled graph vector (e.g. 1 / mean graph size, keeps initial logits small). Default 1. */
+  readoutScale?: number;
 }
 
 /**
@@ -68,6 +93,8 @@ export class RelationalGIN extends Module {
   readonly head1: Linear;
   readonly head2: Linear;
   readonly dropout: number;
+  readonly gains: Tensor[];
+  readonly biases: Tensor[];
   constructor(readonly options: RelationalGINOptions) {
     super();
     const inDim = requireInt("inDim", options.inDim, 1);
@@ -82,8 +109,27 @@ export class RelationalGIN extends Module {
       { length: layers },
       (_, i) => new MLP([hidden, hidden, hidden], { seed: seed + 100 * i, dtype }),
     );
+    const vec = (v: number) => {
+      const arr = dtype === "f64" ? new Float64Array(hidden).fill(v) : new Float32Array(hidden).fill(v);
+      return tensor(arr, [hidden], { dtype, requiresGrad: true });
+    };
+    this.gains = options.norm ? Array.from({ length: layers }, () => vec(1)) : [];
+    this.biases = options.norm ? Array.from({ length: layers }, () => vec(0)) : [];
+    requireFinite("readoutScale", options.readoutScale ?? 1, 0);
+    for (const [i, row] of (options.relationScales ?? []).entries()) {
+      for (const c of row) requireFinite(`relationScales[${i}]`, c, 0);
+    }
     this.head1 = new Linear(hidden, hidden, { seed: seed + 7001, dtype });
     this.head2 = new Linear(hidden, options.outDim, { seed: seed + 7002, dtype });
+    // biases start uniform in +-1/sqrt(fan in) (PyTorch's Linear default) rather than at 0: with zero
+    // biases the network is positively homogeneous, so on graphs whose nodes all look alike (CSL) the
+    // structural counts only scale one output vector and never change its argmax at initialisation
+    const rng = new Philox(seed, 13);
+    for (const [name, t] of this.namedParameters()) {
+      if (!name.endsWith(".bias") || name.startsWith("norm.")) continue;
+      const bound = 1 / Math.sqrt(name.startsWith("encoder.") ? inDim : hidden);
+      for (let i = 0; i < t.data.length; i++) t.data[i] = (2 * rng.uniform() - 1) * bound;
+    }
   }
 
   /** Node embeddings after the message-passing layers, from input features x [N, inDim]. */
@@ -94,10 +140,13 @@ export class RelationalGIN extends Module {
       );
     }
     let h = this.encoder.forward(x);
+    const scales = this.options.relationScales;
     this.mlps.forEach((mlp, i) => {
-      for (const rel of batch.relations[i]) {
-        if (rel === batch.relations[i][0] || rel.src.length > 0) h = ginRelation(mlp, h, rel);
-      }
+      batch.relations[i].forEach((rel, k) => {
+        if (k > 0 && rel.src.length === 0) return;
+        h = ginRelation(mlp, h, rel, scales?.[i]?.[k] ?? 1);
+        if (this.options.norm) h = layerNorm(h, this.gains[i], this.biases[i]);
+      });
     });
     return h;
   }
@@ -108,7 +157,9 @@ export class RelationalGIN extends Module {
   forward(batch: Batch, dropoutSeed?: number): Tensor {
     const dtype = this.options.dtype ?? "f32";
     const x = tensor(dtype === "f64" ? Float64Array.from(batch.x) : batch.x, [batch.n, batch.dim], { dtype });
-    const pooled = segmentSum(this.embed(x, batch), batch.graphOf, batch.numGraphs);
+    const rs = this.options.readoutScale ?? 1;
+    const summed = segmentSum(this.embed(x, batch), batch.graphOf, batch.numGraphs);
+    const pooled = rs === 1 ? summed : mul(summed, rs);
     let z = relu(this.head1.forward(pooled));
     if (dropoutSeed !== undefined && this.dropout > 0) {
       const rng = new Philox(dropoutSeed, 11);
@@ -126,6 +177,8 @@ export class RelationalGIN extends Module {
       ...this.mlps.flatMap((m, i) =>
         m.namedParameters().map(([n, t]) => [`mlps.${i}.${n}`, t] as [string, Tensor])
       ),
+      ...this.gains.map((t, i) => [`norm.${i}.gain`, t] as [string, Tensor]),
+      ...this.biases.map((t, i) => [`norm.${i}.bias`, t] as [string, Tensor]),
       ...this.head1.namedParameters().map(([n, t]) => [`head1.${n}`, t] as [string, Tensor]),
       ...this.head2.namedParameters().map(([n, t]) => [`head2.${n}`, t] as [string, Tensor]),
     ];

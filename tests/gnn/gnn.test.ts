@@ -43,9 +43,26 @@ Deno.test("gnn: GIN relation and whole-model gradients pass finite differences",
     return sum(ginRelation(mlp, x, first));
   }, [h, ...mlp.parameters()]);
   assert.ok(r1.maxRelError < 1e-6, JSON.stringify(r1.worst));
-  const model = new RelationalGIN({ inDim: 1, hidden: 4, outDim: 2, layers: 2, seed: 3, dtype: "f64" });
-  const r2 = gradCheck(() => sum(model.forward(batch)), model.parameters());
-  assert.ok(r2.checked > 50 && r2.maxRelError < 1e-6, JSON.stringify(r2.worst));
+  const r1s = gradCheck((x, ...ps) => {
+    void ps;
+    return sum(ginRelation(mlp, x, first, 0.3));
+  }, [h, ...mlp.parameters()]);
+  assert.ok(r1s.maxRelError < 1e-6, JSON.stringify(r1s.worst));
+  for (const norm of [false, true]) {
+    const model = new RelationalGIN({
+      inDim: 1,
+      hidden: 4,
+      outDim: 2,
+      layers: 2,
+      seed: 3,
+      dtype: "f64",
+      norm,
+      relationScales: [[0.5, 0.25, 0.125], [0.5, 0.25, 0.125]],
+      readoutScale: 0.1,
+    });
+    const r2 = gradCheck(() => sum(model.forward(batch)), model.parameters());
+    assert.ok(r2.checked > 50 && r2.maxRelError < 1e-6, JSON.stringify(r2.worst));
+  }
 });
 
 Deno.test("gnn: preprocessing relations follow the notes", async () => {
@@ -65,9 +82,17 @@ Deno.test("gnn: preprocessing relations follow the notes", async () => {
     layers: 1,
     maxLength: 6,
   });
-  assert.equal(f.dim, 1 + 4);
-  // every decalin atom lies on a 6-cycle (flag column for length 6)
-  for (let v = 0; v < 10; v++) assert.equal(f.x[v * 5 + 1 + 3], 1);
+  // flags for lengths 4..11 (the notes' molecular variant)
+  assert.equal(f.dim, 1 + 8);
+  // every decalin atom lies on a 6-cycle (flag column for length 6) and on no other chordless cycle
+  for (let v = 0; v < 10; v++) {
+    assert.deepEqual(Array.from(f.x.subarray(v * 9 + 1, v * 9 + 9)), [0, 0, 1, 0, 0, 0, 0, 0]);
+  }
+  const f2 = await prepareSample({ graph: cycleGraph(11), x: new Float32Array(11).fill(1), dim: 1, y: 0 }, {
+    kind: "gin-cycles",
+    layers: 1,
+  });
+  assert.equal(f2.x[1 + 7], 1); // C11 is flagged at length 11
   const k = await prepareSample({ graph: cycleGraph(6), x, dim: 1, y: 0 }, { kind: "khop", layers: 1, k: 3 });
   assert.deepEqual(k.relations[0].map((r) => r.src.length), [12, 12, 6]);
   const mols = parseMoleculeFixture("Bw\tC,c,Cl\t2.5\n");
@@ -122,4 +147,27 @@ Deno.test("gnn: seeded training is reproducible and early stopping restores the 
   assert.ok(a.bestEpoch >= 0 && a.bestEpoch < a.epochsRun && a.epochsRun <= 6);
   assert.ok(a.epochsRun === 6 || a.epochsRun - 1 - a.bestEpoch >= 2);
   await assert.rejects(() => trainGraphModel(data, { ...o, numClasses: 5 }), /class label/);
+});
+
+Deno.test("gnn: untrained CSGNN outputs differ in direction between CSL classes, GIN outputs do not", async () => {
+  const [a, b] = [cslDataset(1, 3)[0], cslDataset(1, 3)[1]]; // skips 2 and 3
+  const cos = (o: Float32Array | Float64Array, c: number) => {
+    let ab = 0, aa = 0, bb = 0;
+    for (let j = 0; j < c; j++) {
+      ab += o[j] * o[c + j];
+      aa += o[j] ** 2;
+      bb += o[c + j] ** 2;
+    }
+    return ab / Math.sqrt(aa * bb);
+  };
+  for (const kind of ["gin", "csgnn"] as const) {
+    const ps = [
+      await prepareSample(a, { kind, layers: 2, maxLength: 8, complement: false }),
+      await prepareSample(b, { kind, layers: 2, maxLength: 8, complement: false }),
+    ];
+    const model = new RelationalGIN({ inDim: 1, hidden: 8, outDim: 4, layers: 2, seed: 1 });
+    const out = model.forward(makeBatch(ps)).data;
+    if (kind === "gin") assert.ok(Math.abs(cos(out, 4) - 1) < 1e-5); // 1-WL cannot tell them apart
+    else assert.ok(cos(out, 4) < 0.9999, `cosine ${cos(out, 4)}`);
+  }
 });
