@@ -58,6 +58,14 @@ export {
   TASK_OVERHEAD,
 } from "./plan.ts";
 export {
+  type DecodeStepStats,
+  prefixDecode,
+  type PrefixDecodeOptions,
+  type PrefixDecodeResult,
+  PrefixDecodeSession,
+  type SharedPrompt,
+} from "./decode_loop.ts";
+export {
   emptyState,
   mergeStates,
   referenceAttention,
