@@ -1,6 +1,8 @@
 // Two-component Shan-Chen D2Q9 lattice Boltzmann kernels (see lib/lbm/reference.ts for the model).
-// Layout: structure of arrays, f[(s * 9 + q) * N + cell], f32; rho[s * N + cell]; mask i32 (0 fluid,
-// -1 solid). Range kernels split rows [i0, i1) so the worker pool can run them in parallel.
+// Layout: structure of arrays, f[(s * 9 + q) * S + cell], f32; rho[s * S + cell]; wall[d * S + cell]; mask
+// i32 (0 fluid, -1 solid), cell = y * nx + x. The plane stride S >= nx * ny is padded by the caller so that
+// the planes do not start at the same offset modulo 4 KiB (power-of-two lattices would otherwise put all
+// 36 population streams of a sweep in the same L1 sets). Range kernels split rows [i0, i1) so the worker pool can run them in parallel.
 // No static data: the interaction stencil comes in memory as K entries of (dx i32, dy i32, w*dx f32, w*dy f32).
 // D2Q9 order: rest, E, N, W, S, NE, NW, SW, SE.
 
@@ -16,6 +18,10 @@ let BX: f32 = 0;
 let BY: f32 = 0;
 let GA1: f32 = 0;
 let GA2: f32 = 0;
+// nearest-neighbour stencil (E4): 1 and its weights w * |dx| for axis and diagonal neighbours
+let NEAR: i32 = 0;
+let WAX: f32 = 0;
+let WDG: f32 = 0;
 
 @inline function ld(p: usize, i: i32): f32 {
   return load<f32>(p + (<usize>i << 2));
@@ -71,21 +77,21 @@ export function virtual_fill(
 // rho_s(x) = sum_q f_s(x - e_q, q), scalar, rows [i0, i1); rowmin[y] = min over fluid cells of both
 // densities (NaN if any is NaN).
 export function density_rows_scalar(
-  f: usize, rho: usize, mask: usize, rowmin: usize, nx: i32, ny: i32, i0: i32, i1: i32,
+  f: usize, rho: usize, mask: usize, rowmin: usize, nx: i32, ny: i32, stride: i32, i0: i32, i1: i32,
 ): void {
-  const n = nx * ny;
-  for (let y = i0; y < i1; y++) {
-    let m: f32 = 1e30;
-    for (let x = 0; x < nx; x++) {
-      const c = densityCell(f, rho, n, nx, ny, x, y);
-      if (load<i32>(mask + (<usize>c << 2)) == 0) {
-        m = min<f32>(m, min<f32>(ld(rho, c), ld(rho, c + n)));
-      }
-    }
-    st(rowmin, y, m);
-  }
+  for (let y = i0; y < i1; y++) st(rowmin, y, densityRowScalar(f, rho, mask, nx, ny, stride, y));
 }
 
+function densityRowScalar(f: usize, rho: usize, mask: usize, nx: i32, ny: i32, n: i32, y: i32): f32 {
+  let m: f32 = 1e30;
+  for (let x = 0; x < nx; x++) {
+    const c = densityCell(f, rho, n, nx, ny, x, y);
+    if (load<i32>(mask + (<usize>c << 2)) == 0) {
+      m = min<f32>(m, min<f32>(ld(rho, c), ld(rho, c + n)));
+    }
+  }
+  return m;
+}
 @inline function densityCell(f: usize, rho: usize, n: i32, nx: i32, ny: i32, x: i32, y: i32): i32 {
   const y0 = y * nx, ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
   const xm = wrap(x - 1, nx), xp = wrap(x + 1, nx);
@@ -100,11 +106,14 @@ export function density_rows_scalar(
 }
 
 export function density_rows_simd(
-  f: usize, rho: usize, mask: usize, rowmin: usize, nx: i32, ny: i32, i0: i32, i1: i32,
+  f: usize, rho: usize, mask: usize, rowmin: usize, nx: i32, ny: i32, stride: i32, i0: i32, i1: i32,
 ): void {
-  const n = nx * ny;
+  for (let y = i0; y < i1; y++) st(rowmin, y, densityRowSimd(f, rho, mask, nx, ny, stride, y));
+}
+
+function densityRowSimd(f: usize, rho: usize, mask: usize, nx: i32, ny: i32, n: i32, y: i32): f32 {
   const big = f32x4.splat(1e30);
-  for (let y = i0; y < i1; y++) {
+  {
     let m: f32 = 1e30;
     let vm = big;
     const y0 = y * nx, ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
@@ -139,12 +148,12 @@ export function density_rows_simd(
       if (load<i32>(mask + (<usize>c << 2)) == 0) m = min<f32>(m, min<f32>(ld(rho, c), ld(rho, c + n)));
     }
     m = min<f32>(m, min<f32>(min<f32>(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), min<f32>(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3))));
-    st(rowmin, y, m);
+    return m;
   }
 }
 
 function setParams(params: usize, nx: i32, ny: i32): void {
-  N = nx * ny;
+  N = load<i32>(params, 48);
   NX = nx;
   NY = ny;
   OM1 = ld(params, 0);
@@ -156,16 +165,18 @@ function setParams(params: usize, nx: i32, ny: i32): void {
   BY = ld(params, 6);
   GA1 = ld(params, 7);
   GA2 = ld(params, 8);
+  NEAR = <i32>ld(params, 9);
+  WAX = ld(params, 10);
+  WDG = ld(params, 11);
 }
 
 // ---- scalar collision ------------------------------------------------------------------------------
 
-@inline function relax(f: f32, w: f32, rs: f32, eu: f32, usq: f32, eF: f32, uF: f32, om: f32, sc: f32): f32 {
-  // feq - f = (w rs - f) + w rs (3 eu + 4.5 eu^2 - 1.5 u^2): keeping the small terms apart from 1 avoids a
-  // systematic f32 rounding bias (a slow mass drift) when u is small
+@inline function incr(f: f32, w: f32, rs: f32, eu: f32, usq: f32, eF: f32, uF: f32, om: f32, sc: f32): f32 {
+  // collision increment om (feq - f) + S with feq - f = (w rs - f) + w rs (3 eu + 4.5 eu^2 - 1.5 u^2)
   const wr = w * rs;
   const d = (wr - f) + wr * (3.0 * eu + 4.5 * eu * eu - 1.5 * usq);
-  return f + om * d + sc * w * (3.0 * (eF - uF) + 9.0 * eu * eF);
+  return om * d + sc * w * (3.0 * (eF - uF) + 9.0 * eu * eF);
 }
 
 function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize, K: i32, x: i32, y: i32): void {
@@ -209,63 +220,158 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
   const ux = (OM1 * (j1x + 0.5 * f1x) + OM2 * (j2x + 0.5 * f2x)) / d;
   const uy = (OM1 * (j1y + 0.5 * f1y) + OM2 * (j2y + 0.5 * f2y)) / d;
   const usq = ux * ux + uy * uy;
-  const W0: f32 = 4.0 / 9.0, W1: f32 = 1.0 / 9.0, W5: f32 = 1.0 / 36.0;
+  const W1: f32 = 1.0 / 9.0, W5: f32 = 1.0 / 36.0;
   // component 1
   let uF = ux * f1x + uy * f1y;
-  st(fout, c, relax(a0, W0, r1, 0, usq, 0, uF, OM1, SC1));
-  st(fout, n + c, relax(a1, W1, r1, ux, usq, f1x, uF, OM1, SC1));
-  st(fout, 2 * n + c, relax(a2, W1, r1, uy, usq, f1y, uF, OM1, SC1));
-  st(fout, 3 * n + c, relax(a3, W1, r1, -ux, usq, -f1x, uF, OM1, SC1));
-  st(fout, 4 * n + c, relax(a4, W1, r1, -uy, usq, -f1y, uF, OM1, SC1));
-  st(fout, 5 * n + c, relax(a5, W5, r1, ux + uy, usq, f1x + f1y, uF, OM1, SC1));
-  st(fout, 6 * n + c, relax(a6, W5, r1, uy - ux, usq, f1y - f1x, uF, OM1, SC1));
-  st(fout, 7 * n + c, relax(a7, W5, r1, -ux - uy, usq, -f1x - f1y, uF, OM1, SC1));
-  st(fout, 8 * n + c, relax(a8, W5, r1, ux - uy, usq, f1x - f1y, uF, OM1, SC1));
+  {
+    // the increments of the moving populations; the rest one takes minus their sum, so the collision
+    // conserves mass exactly in real arithmetic (the f32 weights do not sum to 1: 1 + 7.5e-9)
+    const d1 = incr(a1, W1, r1, ux, usq, f1x, uF, OM1, SC1);
+    const d2 = incr(a2, W1, r1, uy, usq, f1y, uF, OM1, SC1);
+    const d3 = incr(a3, W1, r1, -ux, usq, -f1x, uF, OM1, SC1);
+    const d4 = incr(a4, W1, r1, -uy, usq, -f1y, uF, OM1, SC1);
+    const d5 = incr(a5, W5, r1, ux + uy, usq, f1x + f1y, uF, OM1, SC1);
+    const d6 = incr(a6, W5, r1, uy - ux, usq, f1y - f1x, uF, OM1, SC1);
+    const d7 = incr(a7, W5, r1, -ux - uy, usq, -f1x - f1y, uF, OM1, SC1);
+    const d8 = incr(a8, W5, r1, ux - uy, usq, f1x - f1y, uF, OM1, SC1);
+    st(fout, c, a0 - (((d1 + d2) + (d3 + d4)) + ((d5 + d6) + (d7 + d8))));
+    st(fout, n + c, a1 + d1);
+    st(fout, 2 * n + c, a2 + d2);
+    st(fout, 3 * n + c, a3 + d3);
+    st(fout, 4 * n + c, a4 + d4);
+    st(fout, 5 * n + c, a5 + d5);
+    st(fout, 6 * n + c, a6 + d6);
+    st(fout, 7 * n + c, a7 + d7);
+    st(fout, 8 * n + c, a8 + d8);
+  }
   // component 2
   const o2 = fout + (<usize>(9 * n) << 2);
   uF = ux * f2x + uy * f2y;
-  st(o2, c, relax(b0, W0, r2, 0, usq, 0, uF, OM2, SC2));
-  st(o2, n + c, relax(b1, W1, r2, ux, usq, f2x, uF, OM2, SC2));
-  st(o2, 2 * n + c, relax(bb2, W1, r2, uy, usq, f2y, uF, OM2, SC2));
-  st(o2, 3 * n + c, relax(b3, W1, r2, -ux, usq, -f2x, uF, OM2, SC2));
-  st(o2, 4 * n + c, relax(b4, W1, r2, -uy, usq, -f2y, uF, OM2, SC2));
-  st(o2, 5 * n + c, relax(b5, W5, r2, ux + uy, usq, f2x + f2y, uF, OM2, SC2));
-  st(o2, 6 * n + c, relax(b6, W5, r2, uy - ux, usq, f2y - f2x, uF, OM2, SC2));
-  st(o2, 7 * n + c, relax(b7, W5, r2, -ux - uy, usq, -f2x - f2y, uF, OM2, SC2));
-  st(o2, 8 * n + c, relax(b8, W5, r2, ux - uy, usq, f2x - f2y, uF, OM2, SC2));
+  {
+    // the increments of the moving populations; the rest one takes minus their sum, so the collision
+    // conserves mass exactly in real arithmetic (the f32 weights do not sum to 1: 1 + 7.5e-9)
+    const d1 = incr(b1, W1, r2, ux, usq, f2x, uF, OM2, SC2);
+    const d2 = incr(bb2, W1, r2, uy, usq, f2y, uF, OM2, SC2);
+    const d3 = incr(b3, W1, r2, -ux, usq, -f2x, uF, OM2, SC2);
+    const d4 = incr(b4, W1, r2, -uy, usq, -f2y, uF, OM2, SC2);
+    const d5 = incr(b5, W5, r2, ux + uy, usq, f2x + f2y, uF, OM2, SC2);
+    const d6 = incr(b6, W5, r2, uy - ux, usq, f2y - f2x, uF, OM2, SC2);
+    const d7 = incr(b7, W5, r2, -ux - uy, usq, -f2x - f2y, uF, OM2, SC2);
+    const d8 = incr(b8, W5, r2, ux - uy, usq, f2x - f2y, uF, OM2, SC2);
+    st(o2, c, b0 - (((d1 + d2) + (d3 + d4)) + ((d5 + d6) + (d7 + d8))));
+    st(o2, n + c, b1 + d1);
+    st(o2, 2 * n + c, bb2 + d2);
+    st(o2, 3 * n + c, b3 + d3);
+    st(o2, 4 * n + c, b4 + d4);
+    st(o2, 5 * n + c, b5 + d5);
+    st(o2, 6 * n + c, b6 + d6);
+    st(o2, 7 * n + c, b7 + d7);
+    st(o2, 8 * n + c, b8 + d8);
+  }
 }
 
 // Pull-stream + Guo-forced BGK collision of both components, rows [i0, i1), scalar.
-// params: [1/tau1, 1/tau2, 1-1/(2tau1), 1-1/(2tau2), G, gx, gy, Gads1, Gads2]; wall = 0 without adhesion.
+// params: [1/tau1, 1/tau2, 1-1/(2tau1), 1-1/(2tau2), G, gx, gy, Gads1, Gads2, near, w_axis, w_diagonal]
+// (near = 1: the stencil is the 8 nearest neighbours with those weights, E4), then the plane stride S as
+// an i32 at byte 48; wall = 0 without adhesion.
 export function collide_rows_scalar(
   fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, params: usize,
   nx: i32, ny: i32, i0: i32, i1: i32,
 ): void {
   setParams(params, nx, ny);
-  for (let y = i0; y < i1; y++) {
-    for (let x = 0; x < nx; x++) {
-      if (load<i32>(mask + (<usize>(y * nx + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
-    }
-  }
+  for (let y = i0; y < i1; y++) collideRowScalar(fin, fout, rho, mask, wall, stn, K, y);
 }
 
 // ---- SIMD collision (4 cells along x) --------------------------------------------------------------
 
-@inline function relaxV(f: v128, w: v128, rs: v128, eu: v128, usq: v128, eF: v128, uF: v128, om: v128, sc: v128): v128 {
-  const three = f32x4.splat(3.0);
-  const wr = f32x4.mul(w, rs);
-  const d = f32x4.add(
-    f32x4.sub(wr, f),
-    f32x4.mul(
-      wr,
-      f32x4.sub(f32x4.add(f32x4.mul(three, eu), f32x4.mul(f32x4.splat(4.5), f32x4.mul(eu, eu))), f32x4.mul(f32x4.splat(1.5), usq)),
-    ),
-  );
-  const s = f32x4.mul(
-    f32x4.mul(sc, w),
-    f32x4.add(f32x4.mul(three, f32x4.sub(eF, uF)), f32x4.mul(f32x4.splat(9.0), f32x4.mul(eu, eF))),
-  );
-  return f32x4.add(f32x4.add(f, f32x4.mul(om, d)), s);
+// One opposite pair (q, qb = opposite of q) of one component for 4 cells. With eu = e_q.u and eF = e_q.F
+// (odd in q), the equilibrium splits into an even part wr (1 - 1.5 u^2 + 4.5 eu^2) and an odd part
+// wr 3 eu, and Guo's source into an even part scw (9 eu eF - 3 u.F) and an odd part scw 3 eF, so both
+// populations share A = om wr even + scw (9 eu eF - 3 u.F) and B = om wr 3 eu + 3 scw eF:
+// f_q += A + B - om f_q, f_qb += A - B - om f_qb. Stores both, returns the sum of the two increments.
+// omw = om w r, scw = sc w, scw3 = 3 sc w, mu = -3 u.F; even, eu3 = 3 eu, eu9 = 9 eu are shared by the
+// two components.
+@inline function pairV(
+  fin: usize, fout: usize, iq: i32, iqb: i32, c: i32, even: v128, eu3: v128, eu9: v128, eF: v128, omw: v128,
+  scw: v128, scw3: v128, om: v128, mu: v128, qn: i32, qbn: i32,
+): v128 {
+  const fq = ldv(fin, iq), fqb = ldv(fin, iqb);
+  const A = f32x4.add(f32x4.mul(omw, even), f32x4.mul(scw, f32x4.add(f32x4.mul(eu9, eF), mu)));
+  const B = f32x4.add(f32x4.mul(omw, eu3), f32x4.mul(scw3, eF));
+  const dq = f32x4.sub(f32x4.add(A, B), f32x4.mul(om, fq));
+  const dqb = f32x4.sub(f32x4.sub(A, B), f32x4.mul(om, fqb));
+  stv(fout, qn + c, f32x4.add(fq, dq));
+  stv(fout, qbn + c, f32x4.add(fqb, dqb));
+  return f32x4.add(dq, dqb);
+}
+
+// Relaxes the 9 pulled populations of both components of 4 cells (reloaded from fin: they are in L1)
+// and stores them at fout + c, pair by pair (the velocity terms of a pair serve both components). The
+// rest population takes minus the sum of the other increments, so the collision conserves mass exactly
+// in real arithmetic (the f32 weights sum to 1 + 7.5e-9).
+@inline function relaxBothV(
+  fin: usize, fout: usize, n: i32, c: i32, ym: i32, yp: i32, x: i32, r1: v128, r2: v128, f1x: v128,
+  f1y: v128, f2x: v128, f2y: v128, om1: v128, om2: v128, ux: v128, uy: v128,
+): void {
+  const n9 = 9 * n;
+  const fin2 = fin + (<usize>n9 << 2), fout2 = fout + (<usize>n9 << 2);
+  const c0 = f32x4.sub(f32x4.splat(1.0), f32x4.mul(f32x4.splat(1.5), f32x4.add(f32x4.mul(ux, ux), f32x4.mul(uy, uy))));
+  const h = f32x4.splat(4.5), t3 = f32x4.splat(3.0), t9 = f32x4.splat(9.0);
+  const w1 = f32x4.splat(1.0 / 9.0), w5 = f32x4.splat(1.0 / 36.0);
+  const omw11 = f32x4.mul(om1, f32x4.mul(w1, r1)), omw15 = f32x4.mul(om1, f32x4.mul(w5, r1));
+  const omw21 = f32x4.mul(om2, f32x4.mul(w1, r2)), omw25 = f32x4.mul(om2, f32x4.mul(w5, r2));
+  const s11 = f32x4.splat(SC1 * (1.0 / 9.0)), s15 = f32x4.splat(SC1 * (1.0 / 36.0));
+  const s21 = f32x4.splat(SC2 * (1.0 / 9.0)), s25 = f32x4.splat(SC2 * (1.0 / 36.0));
+  const s311 = f32x4.splat(SC1 * (3.0 / 9.0)), s315 = f32x4.splat(SC1 * (3.0 / 36.0));
+  const s321 = f32x4.splat(SC2 * (3.0 / 9.0)), s325 = f32x4.splat(SC2 * (3.0 / 36.0));
+  const mu1 = f32x4.mul(f32x4.splat(-3.0), f32x4.add(f32x4.mul(ux, f1x), f32x4.mul(uy, f1y)));
+  const mu2 = f32x4.mul(f32x4.splat(-3.0), f32x4.add(f32x4.mul(ux, f2x), f32x4.mul(uy, f2y)));
+  // E/W
+  let ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(ux, ux))), e3 = f32x4.mul(t3, ux), e9 = f32x4.mul(t9, ux);
+  let i = n + c - 1, ib = 3 * n + c + 1;
+  let sum1 = pairV(fin, fout, i, ib, c, ev, e3, e9, f1x, omw11, s11, s311, om1, mu1, n, 3 * n);
+  let sum2 = pairV(fin2, fout2, i, ib, c, ev, e3, e9, f2x, omw21, s21, s321, om2, mu2, n, 3 * n);
+  // N/S
+  ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(uy, uy)));
+  e3 = f32x4.mul(t3, uy);
+  e9 = f32x4.mul(t9, uy);
+  i = 2 * n + ym + x;
+  ib = 4 * n + yp + x;
+  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f1y, omw11, s11, s311, om1, mu1, 2 * n, 4 * n));
+  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f2y, omw21, s21, s321, om2, mu2, 2 * n, 4 * n));
+  // NE/SW
+  let e = f32x4.add(ux, uy);
+  ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(e, e)));
+  e3 = f32x4.mul(t3, e);
+  e9 = f32x4.mul(t9, e);
+  i = 5 * n + ym + x - 1;
+  ib = 7 * n + yp + x + 1;
+  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f32x4.add(f1x, f1y), omw15, s15, s315, om1, mu1, 5 * n, 7 * n));
+  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f32x4.add(f2x, f2y), omw25, s25, s325, om2, mu2, 5 * n, 7 * n));
+  // NW/SE
+  e = f32x4.sub(uy, ux);
+  ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(e, e)));
+  e3 = f32x4.mul(t3, e);
+  e9 = f32x4.mul(t9, e);
+  i = 6 * n + ym + x + 1;
+  ib = 8 * n + yp + x - 1;
+  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f32x4.sub(f1y, f1x), omw15, s15, s315, om1, mu1, 6 * n, 8 * n));
+  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f32x4.sub(f2y, f2x), omw25, s25, s325, om2, mu2, 6 * n, 8 * n));
+  stv(fout, c, f32x4.sub(ldv(fin, c), sum1));
+  stv(fout2, c, f32x4.sub(ldv(fin2, c), sum2));
+}
+
+// p, pm, pp point at x - 1 of rows y, y - 1, y + 1 (the immediate offsets of wasm loads are unsigned)
+@inline function gradX(p: usize, pm: usize, pp: usize, wa: v128, wd: v128): v128 {
+  const d0 = f32x4.sub(v128.load(p, 8), v128.load(p));
+  const dd = f32x4.add(f32x4.sub(v128.load(pp, 8), v128.load(pp)), f32x4.sub(v128.load(pm, 8), v128.load(pm)));
+  return f32x4.add(f32x4.mul(wa, d0), f32x4.mul(wd, dd));
+}
+
+@inline function gradY(pm: usize, pp: usize, wa: v128, wd: v128): v128 {
+  const d0 = f32x4.sub(v128.load(pp, 4), v128.load(pm, 4));
+  const dd = f32x4.sub(f32x4.add(v128.load(pp, 8), v128.load(pp)), f32x4.add(v128.load(pm, 8), v128.load(pm)));
+  return f32x4.add(f32x4.mul(wa, d0), f32x4.mul(wd, dd));
 }
 
 function groupSimd(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize, K: i32, x: i32, y: i32): void {
@@ -273,28 +379,45 @@ function groupSimd(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize,
   const y0 = y * nx, ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
   const c = y0 + x;
   const b2 = fin + (<usize>(9 * n) << 2);
-  const a0 = ldv(fin, c), a1 = ldv(fin, n + c - 1), a2 = ldv(fin, 2 * n + ym + x), a3 = ldv(fin, 3 * n + c + 1);
-  const a4 = ldv(fin, 4 * n + yp + x), a5 = ldv(fin, 5 * n + ym + x - 1), a6 = ldv(fin, 6 * n + ym + x + 1);
-  const a7 = ldv(fin, 7 * n + yp + x + 1), a8 = ldv(fin, 8 * n + yp + x - 1);
-  const b0 = ldv(b2, c), b1 = ldv(b2, n + c - 1), bb2 = ldv(b2, 2 * n + ym + x), b3 = ldv(b2, 3 * n + c + 1);
-  const b4 = ldv(b2, 4 * n + yp + x), b5 = ldv(b2, 5 * n + ym + x - 1), b6 = ldv(b2, 6 * n + ym + x + 1);
-  const b7 = ldv(b2, 7 * n + yp + x + 1), b8 = ldv(b2, 8 * n + yp + x - 1);
-  const r1 = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)), a8));
-  const r2 = f32x4.add(f32x4.add(f32x4.add(b0, b1), f32x4.add(bb2, b3)), f32x4.add(f32x4.add(f32x4.add(b4, b5), f32x4.add(b6, b7)), b8));
-  const j1x = f32x4.sub(f32x4.add(f32x4.sub(a1, a3), f32x4.add(a5, a8)), f32x4.add(a6, a7));
-  const j2x = f32x4.sub(f32x4.add(f32x4.sub(b1, b3), f32x4.add(b5, b8)), f32x4.add(b6, b7));
-  const j1y = f32x4.sub(f32x4.add(f32x4.sub(a2, a4), f32x4.add(a5, a6)), f32x4.add(a7, a8));
-  const j2y = f32x4.sub(f32x4.add(f32x4.sub(bb2, b4), f32x4.add(b5, b6)), f32x4.add(b7, b8));
+  // moments (relaxBothV reloads the populations: fewer live registers)
+  let r1: v128, r2: v128, j1x: v128, j1y: v128, j2x: v128, j2y: v128;
+  {
+    const a0 = ldv(fin, c), a1 = ldv(fin, n + c - 1), a2 = ldv(fin, 2 * n + ym + x), a3 = ldv(fin, 3 * n + c + 1);
+    const a4 = ldv(fin, 4 * n + yp + x), a5 = ldv(fin, 5 * n + ym + x - 1), a6 = ldv(fin, 6 * n + ym + x + 1);
+    const a7 = ldv(fin, 7 * n + yp + x + 1), a8 = ldv(fin, 8 * n + yp + x - 1);
+    r1 = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)), a8));
+    j1x = f32x4.sub(f32x4.add(f32x4.sub(a1, a3), f32x4.add(a5, a8)), f32x4.add(a6, a7));
+    j1y = f32x4.sub(f32x4.add(f32x4.sub(a2, a4), f32x4.add(a5, a6)), f32x4.add(a7, a8));
+  }
+  {
+    const b0 = ldv(b2, c), b1 = ldv(b2, n + c - 1), bb2 = ldv(b2, 2 * n + ym + x), b3 = ldv(b2, 3 * n + c + 1);
+    const b4 = ldv(b2, 4 * n + yp + x), b5 = ldv(b2, 5 * n + ym + x - 1), b6 = ldv(b2, 6 * n + ym + x + 1);
+    const b7 = ldv(b2, 7 * n + yp + x + 1), b8 = ldv(b2, 8 * n + yp + x - 1);
+    r2 = f32x4.add(f32x4.add(f32x4.add(b0, b1), f32x4.add(bb2, b3)), f32x4.add(f32x4.add(f32x4.add(b4, b5), f32x4.add(b6, b7)), b8));
+    j2x = f32x4.sub(f32x4.add(f32x4.sub(b1, b3), f32x4.add(b5, b8)), f32x4.add(b6, b7));
+    j2y = f32x4.sub(f32x4.add(f32x4.sub(bb2, b4), f32x4.add(b5, b6)), f32x4.add(b7, b8));
+  }
   let g1x = f32x4.splat(0), g1y = f32x4.splat(0), g2x = f32x4.splat(0), g2y = f32x4.splat(0);
-  for (let k = 0; k < K; k++) {
-    const e = stn + (<usize>(k << 4));
-    const s = wrap(y + load<i32>(e, 4), ny) * nx + x + load<i32>(e);
-    const wx = f32x4.splat(load<f32>(e, 8)), wy = f32x4.splat(load<f32>(e, 12));
-    const p1 = ldv(rho, s), p2 = ldv(rho, n + s);
-    g1x = f32x4.add(g1x, f32x4.mul(wx, p1));
-    g1y = f32x4.add(g1y, f32x4.mul(wy, p1));
-    g2x = f32x4.add(g2x, f32x4.mul(wx, p2));
-    g2y = f32x4.add(g2y, f32x4.mul(wy, p2));
+  if (NEAR) {
+    // E4: the 8 neighbours, g = w_axis (axis differences) + w_diagonal (diagonal differences)
+    const wa = f32x4.splat(WAX), wd = f32x4.splat(WDG);
+    const p = rho + (<usize>(c - 1) << 2), pm = rho + (<usize>(ym + x - 1) << 2), pp = rho + (<usize>(yp + x - 1) << 2);
+    g1x = gradX(p, pm, pp, wa, wd);
+    g1y = gradY(pm, pp, wa, wd);
+    const o = <usize>n << 2;
+    g2x = gradX(p + o, pm + o, pp + o, wa, wd);
+    g2y = gradY(pm + o, pp + o, wa, wd);
+  } else {
+    for (let k = 0; k < K; k++) {
+      const e = stn + (<usize>(k << 4));
+      const s = wrap(y + load<i32>(e, 4), ny) * nx + x + load<i32>(e);
+      const wx = f32x4.splat(load<f32>(e, 8)), wy = f32x4.splat(load<f32>(e, 12));
+      const p1 = ldv(rho, s), p2 = ldv(rho, n + s);
+      g1x = f32x4.add(g1x, f32x4.mul(wx, p1));
+      g1y = f32x4.add(g1y, f32x4.mul(wy, p1));
+      g2x = f32x4.add(g2x, f32x4.mul(wx, p2));
+      g2y = f32x4.add(g2y, f32x4.mul(wy, p2));
+    }
   }
   const mg = f32x4.splat(-GC), bx = f32x4.splat(BX), by = f32x4.splat(BY);
   let f1x = f32x4.mul(r1, f32x4.add(f32x4.mul(mg, g2x), bx)), f1y = f32x4.mul(r1, f32x4.add(f32x4.mul(mg, g2y), by));
@@ -309,47 +432,16 @@ function groupSimd(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize,
   }
   const half = f32x4.splat(0.5);
   const om1 = f32x4.splat(OM1), om2 = f32x4.splat(OM2);
-  const dd = f32x4.add(f32x4.mul(om1, r1), f32x4.mul(om2, r2));
-  const ux = f32x4.div(
+  const inv = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.mul(om1, r1), f32x4.mul(om2, r2)));
+  const ux = f32x4.mul(
     f32x4.add(f32x4.mul(om1, f32x4.add(j1x, f32x4.mul(half, f1x))), f32x4.mul(om2, f32x4.add(j2x, f32x4.mul(half, f2x)))),
-    dd,
+    inv,
   );
-  const uy = f32x4.div(
+  const uy = f32x4.mul(
     f32x4.add(f32x4.mul(om1, f32x4.add(j1y, f32x4.mul(half, f1y))), f32x4.mul(om2, f32x4.add(j2y, f32x4.mul(half, f2y)))),
-    dd,
+    inv,
   );
-  const usq = f32x4.add(f32x4.mul(ux, ux), f32x4.mul(uy, uy));
-  const W0 = f32x4.splat(4.0 / 9.0), W1 = f32x4.splat(1.0 / 9.0), W5 = f32x4.splat(1.0 / 36.0);
-  const zero = f32x4.splat(0);
-  const nux = f32x4.neg(ux), nuy = f32x4.neg(uy);
-  const e5 = f32x4.add(ux, uy), e6 = f32x4.sub(uy, ux), e7 = f32x4.neg(e5), e8 = f32x4.sub(ux, uy);
-  let om = om1, sc = f32x4.splat(SC1);
-  let uF = f32x4.add(f32x4.mul(ux, f1x), f32x4.mul(uy, f1y));
-  let fx = f1x, fy = f1y;
-  stv(fout, c, relaxV(a0, W0, r1, zero, usq, zero, uF, om, sc));
-  stv(fout, n + c, relaxV(a1, W1, r1, ux, usq, fx, uF, om, sc));
-  stv(fout, 2 * n + c, relaxV(a2, W1, r1, uy, usq, fy, uF, om, sc));
-  stv(fout, 3 * n + c, relaxV(a3, W1, r1, nux, usq, f32x4.neg(fx), uF, om, sc));
-  stv(fout, 4 * n + c, relaxV(a4, W1, r1, nuy, usq, f32x4.neg(fy), uF, om, sc));
-  stv(fout, 5 * n + c, relaxV(a5, W5, r1, e5, usq, f32x4.add(fx, fy), uF, om, sc));
-  stv(fout, 6 * n + c, relaxV(a6, W5, r1, e6, usq, f32x4.sub(fy, fx), uF, om, sc));
-  stv(fout, 7 * n + c, relaxV(a7, W5, r1, e7, usq, f32x4.neg(f32x4.add(fx, fy)), uF, om, sc));
-  stv(fout, 8 * n + c, relaxV(a8, W5, r1, e8, usq, f32x4.sub(fx, fy), uF, om, sc));
-  const o2 = fout + (<usize>(9 * n) << 2);
-  om = om2;
-  sc = f32x4.splat(SC2);
-  uF = f32x4.add(f32x4.mul(ux, f2x), f32x4.mul(uy, f2y));
-  fx = f2x;
-  fy = f2y;
-  stv(o2, c, relaxV(b0, W0, r2, zero, usq, zero, uF, om, sc));
-  stv(o2, n + c, relaxV(b1, W1, r2, ux, usq, fx, uF, om, sc));
-  stv(o2, 2 * n + c, relaxV(bb2, W1, r2, uy, usq, fy, uF, om, sc));
-  stv(o2, 3 * n + c, relaxV(b3, W1, r2, nux, usq, f32x4.neg(fx), uF, om, sc));
-  stv(o2, 4 * n + c, relaxV(b4, W1, r2, nuy, usq, f32x4.neg(fy), uF, om, sc));
-  stv(o2, 5 * n + c, relaxV(b5, W5, r2, e5, usq, f32x4.add(fx, fy), uF, om, sc));
-  stv(o2, 6 * n + c, relaxV(b6, W5, r2, e6, usq, f32x4.sub(fy, fx), uF, om, sc));
-  stv(o2, 7 * n + c, relaxV(b7, W5, r2, e7, usq, f32x4.neg(f32x4.add(fx, fy)), uF, om, sc));
-  stv(o2, 8 * n + c, relaxV(b8, W5, r2, e8, usq, f32x4.sub(fx, fy), uF, om, sc));
+  relaxBothV(fin, fout, n, c, ym, yp, x, r1, r2, f1x, f1y, f2x, f2y, om1, om2, ux, uy);
 }
 
 // SIMD version of collide_rows_scalar: groups of 4 fluid cells at 2 <= x, x + 3 <= nx - 3 use f32x4,
@@ -359,23 +451,103 @@ export function collide_rows_simd(
   nx: i32, ny: i32, i0: i32, i1: i32,
 ): void {
   setParams(params, nx, ny);
-  for (let y = i0; y < i1; y++) {
-    const y0 = y * nx;
-    let x = 0;
-    for (; x < 2 && x < nx; x++) {
-      if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
-    }
-    for (; x + 4 <= nx - 2; x += 4) {
-      if (!v128.any_true(ldv(mask, y0 + x))) {
-        groupSimd(fin, fout, rho, wall, stn, K, x, y);
-      } else {
-        for (let j = x; j < x + 4; j++) {
-          if (load<i32>(mask + (<usize>(y0 + j) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, j, y);
-        }
+  for (let y = i0; y < i1; y++) collideRowSimd(fin, fout, rho, mask, wall, stn, K, y);
+}
+
+function collideRowScalar(fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, y: i32): void {
+  const nx = NX;
+  for (let x = 0; x < nx; x++) {
+    if (load<i32>(mask + (<usize>(y * nx + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
+  }
+}
+
+function collideRowSimd(fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, y: i32): void {
+  const nx = NX;
+  const y0 = y * nx;
+  let x = 0;
+  for (; x < 2 && x < nx; x++) {
+    if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
+  }
+  for (; x + 4 <= nx - 2; x += 4) {
+    if (!v128.any_true(ldv(mask, y0 + x))) {
+      groupSimd(fin, fout, rho, wall, stn, K, x, y);
+    } else {
+      for (let j = x; j < x + 4; j++) {
+        if (load<i32>(mask + (<usize>(y0 + j) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, j, y);
       }
     }
-    for (; x < nx; x++) {
-      if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
-    }
+  }
+  for (; x < nx; x++) {
+    if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
+  }
+}
+
+// f[dst[k]] = f[src[k]] (both components) for the bounce links k in [brow[y], brow[y + 1]) (links sorted
+// by the row of their source cell).
+@inline function bounceRow(f: usize, bdst: usize, bsrc: usize, brow: usize, y: i32, n9: i32): void {
+  const k1 = load<i32>(brow + (<usize>(y + 1) << 2));
+  for (let k = load<i32>(brow + (<usize>y << 2)); k < k1; k++) {
+    const d = load<i32>(bdst + (<usize>k << 2)), s = load<i32>(bsrc + (<usize>k << 2));
+    st(f, d, ld(f, s));
+    st(f, d + n9, ld(f, s + n9));
+  }
+}
+
+// One fused sweep of a step over rows [i0, i1): collide row y (fin, rho -> fout), fill the bounce links
+// whose source is in row y, then the densities of row y - 1 from fout (rows y - 2 .. y are final by then
+// and still in cache) into rhoOut, with its row minimum in rowmin. The densities of rows i0 and i1 - 1 need
+// rows of the neighbouring ranges: the caller computes them with density_rows_* once every range is done.
+export function step_rows_scalar(
+  fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
+  params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, i0: i32, i1: i32,
+): void {
+  setParams(params, nx, ny);
+  const n9 = 9 * N;
+  for (let y = i0; y < i1; y++) {
+    collideRowScalar(fin, fout, rho, mask, wall, stn, K, y);
+    bounceRow(fout, bdst, bsrc, brow, y, n9);
+    if (y - 1 > i0) st(rowmin, y - 1, densityRowScalar(fout, rhoOut, mask, nx, ny, N, y - 1));
+  }
+}
+
+export function step_rows_simd(
+  fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
+  params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, i0: i32, i1: i32,
+): void {
+  setParams(params, nx, ny);
+  const n9 = 9 * N;
+  for (let y = i0; y < i1; y++) {
+    collideRowSimd(fin, fout, rho, mask, wall, stn, K, y);
+    bounceRow(fout, bdst, bsrc, brow, y, n9);
+    if (y - 1 > i0) st(rowmin, y - 1, densityRowSimd(fout, rhoOut, mask, nx, ny, N, y - 1));
+  }
+}
+
+// Dynamic split of a step over the threads of the pool: each thread claims blocks of `block` rows from
+// the shared counter (atomic, reset to 0 before the step) until none is left, and runs step_rows_* on
+// them, so a thread that the OS delays leaves its share to the others. [i0, i1) is the thread's index
+// range from the pool and is not used. The densities of the first and last row of every block are left
+// to the caller, as in step_rows_*.
+export function step_blocks_scalar(
+  fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
+  params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, counter: usize,
+  block: i32, i0: i32, i1: i32,
+): void {
+  for (;;) {
+    const y0 = atomic.add<i32>(counter, 1) * block;
+    if (y0 >= ny) break;
+    step_rows_scalar(fin, fout, rho, rhoOut, mask, wall, stn, K, params, bdst, bsrc, brow, rowmin, nx, ny, y0, min(y0 + block, ny));
+  }
+}
+
+export function step_blocks_simd(
+  fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
+  params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, counter: usize,
+  block: i32, i0: i32, i1: i32,
+): void {
+  for (;;) {
+    const y0 = atomic.add<i32>(counter, 1) * block;
+    if (y0 >= ny) break;
+    step_rows_simd(fin, fout, rho, rhoOut, mask, wall, stn, K, params, bdst, bsrc, brow, rowmin, nx, ny, y0, min(y0 + block, ny));
   }
 }

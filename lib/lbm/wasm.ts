@@ -9,6 +9,23 @@ import { getArena, loadKernel, type WasmArena, type WasmBlock } from "../runtime
 import { type LbmEngine, LbmInstabilityError } from "./engine.ts";
 import { findBadCell, type LbmParams, velocityFrom } from "./reference.ts";
 
+/**
+ * The plane stride (in f32) of the wasm layout for n cells: n rounded up to 16 (64-byte planes), plus 16
+ * if that is an even number of cache lines, so that consecutive planes start 64 * odd bytes apart modulo
+ * 4 KiB. Without it a power-of-two lattice (n * 4 a multiple of 4 KiB) maps the 36 population streams of
+ * a sweep onto the same L1 sets.
+ *
+ * @example
+ * ```ts
+ * import { planeStride } from "./wasm.ts";
+ * planeStride(1024 * 1024); // 1048592
+ * ```
+ */
+export function planeStride(n: number): number {
+  const s = Math.ceil(n / 16) * 16;
+  return (s / 16) % 2 === 0 ? s + 16 : s;
+}
+
 /** Wasm tuning: SIMD or scalar kernels, and how many threads split the rows. */
 export interface LbmWasmOptions {
   variant?: "simd" | "scalar";
@@ -16,7 +33,13 @@ export interface LbmWasmOptions {
 }
 
 /**
- * The wasm engine. Populations live in the shared kernel memory (two ping-pong buffers of 18 N f32).
+ * The wasm engine. Populations live in the shared kernel memory: two ping-pong buffers of 18 planes of
+ * {@link planeStride}(N) f32, and two density buffers (the current densities and the next ones, which the
+ * fused sweep writes). Each step is one sweep over the rows (collide, bounce links, next densities) plus
+ * the densities of the rows at the edges of the thread ranges and the virtual densities on solid nodes.
+ * The SIMD collision relaxes opposite populations in pairs (shared even and odd parts of the
+ * equilibrium and of Guo's source) and gives the rest population minus the sum of the other increments,
+ * which keeps f32 mass conservation free of the bias of the rounded weights.
  *
  * @example
  * ```ts
@@ -31,15 +54,22 @@ export class WasmLbm implements LbmEngine {
   #arena: WasmArena;
   #blocks: WasmBlock[] = [];
   #f: [number, number];
-  #rho: number;
+  /** Densities of the current state, and the buffer the fused sweep writes the next ones into. */
+  #rho: [number, number];
   #mask: number;
   #rowmin: number;
+  /** Shared block counter of the dynamic split (step_blocks_*). */
+  #counter: number;
   #wall: number;
   #stn: number;
   #K: number;
   #params: number;
   #plan: Record<string, number> = {};
   #n: number;
+  /** Plane stride in f32 (see {@link planeStride}). */
+  #S: number;
+  /** Whether rho[0] holds the prepared densities of f[0] (checked): set by a run, cleared by setDensities. */
+  #ready = false;
 
   constructor(p: LbmParams, options: LbmWasmOptions = {}) {
     this.p = p;
@@ -50,22 +80,26 @@ export class WasmLbm implements LbmEngine {
     this.threads = options.threads ?? 1;
     this.#arena = getArena();
     const n = this.#n = p.nx * p.ny;
+    const S = this.#S = planeStride(n);
     const a = (bytes: number) => {
       const b = this.#arena.alloc(Math.max(16, bytes));
       this.#blocks.push(b);
       return b.ptr;
     };
-    this.#f = [a(72 * n), a(72 * n)];
-    this.#rho = a(8 * n);
+    this.#f = [a(72 * S), a(72 * S)];
+    this.#rho = [a(8 * S), a(8 * S)];
     this.#mask = a(4 * n);
     const mask = this.#arena.i32(this.#mask, n);
     for (let c = 0; c < n; c++) mask[c] = p.solid[c] ? -1 : 0;
     this.#rowmin = a(4 * p.ny);
+    this.#counter = a(16);
     const plan = p.plan;
     this.#wall = 0;
     if (plan.wallVector) {
-      this.#wall = a(8 * n);
-      this.#arena.f32(this.#wall, 2 * n).set(plan.wallVector);
+      this.#wall = a(8 * S);
+      const w = this.#arena.f32(this.#wall, 2 * S);
+      w.set(plan.wallVector.subarray(0, n));
+      w.set(plan.wallVector.subarray(n, 2 * n), S);
     }
     this.#K = p.stencil.length;
     this.#stn = a(16 * this.#K);
@@ -76,8 +110,16 @@ export class WasmLbm implements LbmEngine {
       sf[4 * k + 2] = e.w * e.dx;
       sf[4 * k + 3] = e.w * e.dy;
     });
+    // the SIMD kernel has a fast path for a nearest-neighbour stencil (E4: weights by |e|^2 only)
+    const wOf = (dx: number, dy: number) => p.stencil.find((e) => e.dx === dx && e.dy === dy)?.w ?? NaN;
+    const wAx = wOf(1, 0), wDg = wOf(1, 1);
+    const near = p.stencil.length === 8 &&
+      p.stencil.every((e) =>
+        Math.abs(e.dx) <= 1 && Math.abs(e.dy) <= 1 && e.w === (e.dx !== 0 && e.dy !== 0 ? wDg : wAx)
+      );
     this.#params = a(64);
-    this.#arena.f32(this.#params, 9).set([
+    this.#arena.i32(this.#params, 13)[12] = S;
+    this.#arena.f32(this.#params, 12).set([
       1 / p.tau[0],
       1 / p.tau[1],
       1 - 0.5 / p.tau[0],
@@ -87,6 +129,9 @@ export class WasmLbm implements LbmEngine {
       p.bodyForce[1],
       plan.gAds[0],
       plan.gAds[1],
+      near ? 1 : 0,
+      near ? wAx : 0,
+      near ? wDg : 0,
     ]);
     const put = (name: string, arr: Int32Array | Float32Array) => {
       const ptr = a(4 * arr.length);
@@ -94,8 +139,26 @@ export class WasmLbm implements LbmEngine {
       else this.#arena.f32(ptr, arr.length).set(arr);
       this.#plan[name] = ptr;
     };
-    put("bounceDst", plan.bounceDst);
-    put("bounceSrc", plan.bounceSrc);
+    // population indices q * n + cell of the plan -> q * S + cell
+    const restride = (idx: Int32Array) => idx.map((i) => Math.floor(i / n) * S + (i % n));
+    const bDst = restride(plan.bounceDst), bSrc = restride(plan.bounceSrc);
+    put("bounceDst", bDst);
+    put("bounceSrc", bSrc);
+    // the fused sweep fills the bounce links of row y right after colliding it: links sorted (counting
+    // sort, stable) by the row of their source cell, with row offsets brow[0 .. ny]
+    const nb = plan.bounceDst.length, ny = p.ny;
+    const brow = new Int32Array(ny + 1), rowOf = (k: number) => Math.floor((plan.bounceSrc[k] % n) / p.nx);
+    for (let k = 0; k < nb; k++) brow[rowOf(k) + 1]++;
+    for (let y = 0; y < ny; y++) brow[y + 1] += brow[y];
+    const next = brow.slice(0, ny), bdst = new Int32Array(nb), bsrc = new Int32Array(nb);
+    for (let k = 0; k < nb; k++) {
+      const j = next[rowOf(k)]++;
+      bdst[j] = bDst[k];
+      bsrc[j] = bSrc[k];
+    }
+    put("rowDst", bdst);
+    put("rowSrc", bsrc);
+    put("brow", brow);
     put("targets", plan.targets);
     put("start", plan.start);
     put("src", plan.src);
@@ -110,13 +173,14 @@ export class WasmLbm implements LbmEngine {
   }
 
   setDensities(r1: Float32Array, r2: Float32Array): Promise<void> {
-    const n = this.#n, W = [4 / 9, 1 / 9, 1 / 9, 1 / 9, 1 / 9, 1 / 36, 1 / 36, 1 / 36, 1 / 36];
+    this.#ready = false;
+    const n = this.#n, S = this.#S, W = [4 / 9, 1 / 9, 1 / 9, 1 / 9, 1 / 9, 1 / 36, 1 / 36, 1 / 36, 1 / 36];
     for (const ptr of this.#f) {
-      const f = this.#f32(ptr, 18 * n);
+      const f = this.#f32(ptr, 18 * S);
       for (let q = 0; q < 9; q++) {
         for (let c = 0; c < n; c++) {
-          f[q * n + c] = W[q] * r1[c];
-          f[(9 + q) * n + c] = W[q] * r2[c];
+          f[q * S + c] = W[q] * r1[c];
+          f[(9 + q) * S + c] = W[q] * r2[c];
         }
       }
     }
@@ -136,68 +200,97 @@ export class WasmLbm implements LbmEngine {
   /** Bounce fill, densities, virtual densities; returns the first bad cell or null. */
   async #prepare(): Promise<ReturnType<typeof findBadCell>> {
     const k = await loadKernel("lbm");
-    const pl = this.#plan, plan = this.p.plan, n = this.#n, { nx, ny } = this.p;
+    const pl = this.#plan, plan = this.p.plan, S = this.#S, { nx, ny } = this.p;
     const f = this.#f[0];
-    if (plan.bounceDst.length) k.bounce_fill(f, pl.bounceDst, pl.bounceSrc, plan.bounceDst.length, n);
-    await this.#rows(`density_rows_${this.variant}`, [f, this.#rho, this.#mask, this.#rowmin, nx, ny]);
-    const fillArgs = [this.#rho, n, pl.targets, pl.start, pl.src, pl.coefT, pl.coefP, pl.tsum, pl.params];
+    if (plan.bounceDst.length) k.bounce_fill(f, pl.bounceDst, pl.bounceSrc, plan.bounceDst.length, S);
+    await this.#rows(`density_rows_${this.variant}`, [f, this.#rho[0], this.#mask, this.#rowmin, nx, ny, S]);
+    return this.#finishDensities(this.#rho[0]);
+  }
+
+  /** Virtual densities into `rhoPtr`, then the check of the row minima; the first bad cell or null. */
+  async #finishDensities(rhoPtr: number): Promise<ReturnType<typeof findBadCell>> {
+    const k = await loadKernel("lbm");
+    const pl = this.#plan, plan = this.p.plan, n = this.#n, S = this.#S, { nx, ny } = this.p;
+    const fillArgs = [rhoPtr, S, pl.targets, pl.start, pl.src, pl.coefT, pl.coefP, pl.tsum, pl.params];
     if (plan.layer1) k.virtual_fill(...fillArgs, 0, plan.layer1);
     if (plan.targets.length > plan.layer1) k.virtual_fill(...fillArgs, plan.layer1, plan.targets.length);
     const rowmin = this.#f32(this.#rowmin, ny);
     for (let y = 0; y < ny; y++) {
       if (!(rowmin[y] >= 0)) {
-        const rho = this.#f32(this.#rho, 2 * n);
-        return findBadCell(rho.subarray(0, n), rho.subarray(n), this.p.solid, nx);
+        const rho = this.#f32(rhoPtr, 2 * S);
+        return findBadCell(rho.subarray(0, n), rho.subarray(S, S + n), this.p.solid, nx);
       }
     }
     return null;
   }
 
+  /**
+   * Steps with one fused sweep each (kernels-as/lbm.ts step_rows_*): every block of rows is collided, its
+   * bounce links filled and the next densities of its inner rows computed in one pass; then this thread
+   * computes the densities of the first and last row of every block (they need the neighbouring block's
+   * output), the virtual densities, and checks the row minima. On several threads the blocks (about 8
+   * per thread) are claimed dynamically through a shared atomic counter (step_blocks_*), so a thread that
+   * the OS delays on a busy machine leaves its blocks to the others.
+   */
   async run(steps: number, done: number): Promise<void> {
     const { nx, ny } = this.p;
-    const fn = `collide_rows_${this.variant}`;
+    const k = await loadKernel("lbm");
+    const pool = this.threads > 1 ? await getPool(this.threads) : null;
+    const block = pool ? Math.max(4, Math.ceil(ny / (8 * this.threads))) : ny;
+    const edges: number[] = [];
+    for (let y0 = 0; y0 < ny; y0 += block) edges.push(y0, Math.min(y0 + block, ny) - 1);
+    const rows = [...new Set(edges)];
+    const dens = k[`density_rows_${this.variant}`];
+    const counter = this.#arena.i32(this.#counter, 1);
+    const pl = this.#plan;
+    let bad = this.#ready ? null : await this.#prepare();
+    if (bad) throw new LbmInstabilityError(done, bad);
+    this.#ready = false;
     for (let s = 0; s < steps; s++) {
-      const bad = await this.#prepare();
-      if (bad) throw new LbmInstabilityError(done + s, bad);
-      await this.#rows(fn, [
-        this.#f[0],
-        this.#f[1],
-        this.#rho,
-        this.#mask,
-        this.#wall,
-        this.#stn,
-        this.#K,
-        this.#params,
-        nx,
-        ny,
-      ]);
-      this.#f = [this.#f[1], this.#f[0]];
+      const [f0, f1] = this.#f, [r0, r1] = this.#rho;
+      const args = [f0, f1, r0, r1, this.#mask, this.#wall, this.#stn, this.#K, this.#params];
+      args.push(pl.rowDst, pl.rowSrc, pl.brow, this.#rowmin, nx, ny);
+      if (pool) {
+        Atomics.store(counter, 0, 0);
+        await pool.parallelFor(
+          "lbm",
+          `step_blocks_${this.variant}`,
+          [...args, this.#counter, block],
+          0,
+          this.threads,
+        );
+      } else k[`step_rows_${this.variant}`](...args, 0, ny);
+      for (const y of rows) dens(f1, r1, this.#mask, this.#rowmin, nx, ny, this.#S, y, y + 1);
+      this.#f = [f1, f0];
+      this.#rho = [r1, r0];
+      bad = await this.#finishDensities(r1);
+      if (bad) throw new LbmInstabilityError(done + s + 1, bad);
     }
-    const bad = await this.#prepare();
-    if (bad) throw new LbmInstabilityError(done + steps, bad);
+    this.#ready = true;
   }
 
   async densities(): Promise<[Float32Array, Float32Array]> {
     await this.#prepare();
-    const n = this.#n, rho = this.#f32(this.#rho, 2 * n);
-    return [rho.slice(0, n), rho.slice(n)];
+    const n = this.#n, S = this.#S, rho = this.#f32(this.#rho[0], 2 * S);
+    return [rho.slice(0, n), rho.slice(S, S + n)];
   }
 
   async velocity(): Promise<{ ux: Float32Array; uy: Float32Array }> {
-    await this.#prepare();
-    const n = this.#n, rho = this.#f32(this.#rho, 2 * n);
-    const { ux, uy } = velocityFrom(
-      this.p,
-      this.#f32(this.#f[0], 18 * n),
-      rho.subarray(0, n),
-      rho.subarray(n),
-    );
+    const [r1, r2] = await this.densities();
+    const { ux, uy } = velocityFrom(this.p, this.#packed(), r1, r2);
     return { ux: Float32Array.from(ux), uy: Float32Array.from(uy) };
+  }
+
+  /** The populations of f[0] without the plane padding: f[(s * 9 + q) * n + cell]. */
+  #packed(): Float32Array {
+    const n = this.#n, S = this.#S, f = this.#f32(this.#f[0], 18 * S), out = new Float32Array(18 * n);
+    for (let p = 0; p < 18; p++) out.set(f.subarray(p * S, p * S + n), p * n);
+    return out;
   }
 
   async populations(): Promise<Float32Array> {
     await this.#prepare();
-    return this.#f32(this.#f[0], 18 * this.#n).slice();
+    return this.#packed();
   }
 
   dispose(): void {

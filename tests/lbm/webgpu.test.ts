@@ -57,6 +57,33 @@ Deno.test({
 });
 
 Deno.test({
+  name: "webgpu does not drift in mass over a long run (f32 weights must not bias the collision)",
+  ...needsGpu,
+  async fn() {
+    const nx = 32, ny = 32, steps = 1500;
+    const [r1, r2] = droplet(nx, ny, 8);
+    const sim = new MultiComponentLBM({
+      nx,
+      ny,
+      tau: [1, 1],
+      G: 0.9,
+      stencil: "E4",
+      backend: "webgpu",
+      stepsPerSubmit: 100,
+    });
+    sim.setDensities(r1, r2);
+    const m0 = await sim.mass();
+    await sim.run(steps);
+    const m1 = await sim.mass();
+    sim.dispose();
+    for (let k = 0; k < 2; k++) {
+      const drift = Math.abs(m1[k] - m0[k]) / m0[k];
+      assert.ok(drift < 1e-6, `component ${k}: relative mass drift ${drift} after ${steps} steps`);
+    }
+  },
+});
+
+Deno.test({
   name: "webgpu: an unstable run stops with the same step and cell as the ts reference",
   ...needsGpu,
   async fn() {
