@@ -6,7 +6,7 @@
  */
 import { requireInt } from "./errors.ts";
 import { seedKey } from "./rng.ts";
-import { BufferUsage, getGpu, loadShader, requireBindable } from "../runtime/gpu.ts";
+import { BufferUsage, getGpu, loadShaderWith, requireBindable } from "../runtime/gpu.ts";
 
 const PHILOX_WORKGROUP = 256;
 
@@ -25,7 +25,11 @@ async function philoxFill(entry: string, n: number, seed: number, stream: number
   const groups = Math.ceil(invocations / PHILOX_WORKGROUP);
   const maxWg = gpu.limits.maxComputeWorkgroupsPerDimension;
   const gx = Math.min(groups, maxWg), gy = Math.ceil(groups / gx);
-  const pipeline = await gpu.pipeline("philox.wgsl", await loadShader("philox.wgsl"), entry);
+  const pipeline = await gpu.pipeline(
+    "philox.wgsl",
+    await loadShaderWith("philox.wgsl", ["philox_lib.wgsl"]),
+    entry,
+  );
   const params = gpu.upload(
     new Uint32Array([k0, k1, stream, n, block % 4294967296, Math.floor(block / 4294967296), lane0, 0]),
     BufferUsage.UNIFORM,

@@ -814,6 +814,21 @@ export function loadShader(url: URL | string): Promise<string> {
   return made;
 }
 
+/**
+ * Loads a shader with shared WGSL prepended (WGSL has no imports): `libraries` are loaded like `url` and
+ * concatenated in order before it, e.g. the Philox round function of philox_lib.wgsl.
+ *
+ * @example
+ * ```ts
+ * import { loadShaderWith } from "./gpu.ts";
+ * const code = await loadShaderWith("philox.wgsl", ["philox_lib.wgsl"]);
+ * ```
+ */
+export async function loadShaderWith(url: URL | string, libraries: Array<URL | string>): Promise<string> {
+  const parts = await Promise.all([...libraries, url].map((u) => loadShader(u)));
+  return parts.join("\n");
+}
+
 async function fetchText(url: URL): Promise<string> {
   let fetchError: unknown;
   try {

@@ -9,6 +9,14 @@ export { compileKernel, getArena, kernelUrl, loadKernel, WasmArena, wasmAvailabl
 export type { KernelExports, WasmBlock } from "./wasm.ts";
 export { defaultThreads, getPool, shutdownPools, WorkerKernelError, WorkerPool } from "./pool.ts";
 export type { ParallelForOptions } from "./pool.ts";
-export { getGpu, gpuAvailable, GpuContext, gpuUnavailableReason, loadShader, releaseGpu } from "./gpu.ts";
+export {
+  getGpu,
+  gpuAvailable,
+  GpuContext,
+  gpuUnavailableReason,
+  loadShader,
+  loadShaderWith,
+  releaseGpu,
+} from "./gpu.ts";
 export { measureGpuBandwidth, measureGpuPeak } from "./gpu_measure.ts";
 export { closeSyncPool, getSyncPool, SyncPool, SyncPoolError } from "./sync_pool.ts";

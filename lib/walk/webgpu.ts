@@ -13,7 +13,13 @@
  * @module
  */
 import { BackendUnavailableError } from "../core/errors.ts";
-import { BufferUsage, getGpu, gpuUnavailableReason, loadShader, requireBindable } from "../runtime/gpu.ts";
+import {
+  BufferUsage,
+  getGpu,
+  gpuUnavailableReason,
+  loadShaderWith,
+  requireBindable,
+} from "../runtime/gpu.ts";
 import type { GpuContext } from "../runtime/gpu.ts";
 import { H_TOP } from "./layout.ts";
 
@@ -121,7 +127,11 @@ export class GpuWalker {
     const groups = Math.ceil(n / 64);
     const maxWg = gpu.limits.maxComputeWorkgroupsPerDimension;
     const gx = Math.min(groups, maxWg), gy = Math.ceil(groups / gx);
-    const pipeline = await gpu.pipeline("walk.wgsl", await loadShader("walk.wgsl"), kind);
+    const pipeline = await gpu.pipeline(
+      "walk.wgsl",
+      await loadShaderWith("walk.wgsl", ["philox_lib.wgsl"]),
+      kind,
+    );
     const params = gpu.upload(p, BufferUsage.UNIFORM);
     const sbuf = gpu.upload(starts);
     const obuf = gpu.acquire(4 * outLen, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
