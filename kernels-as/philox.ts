@@ -1,21 +1,7 @@
 // Philox-4x32-10 (Salmon et al., SC'11) with the stream layout of lib/core/rng.ts:
 // key = [seedLo, seedHi]; word w of stream s is lane w % 4 of block counter [w/4 lo, w/4 hi, s, 0].
 
-// @ts-ignore: decorator
-@inline
-const M0: u64 = 0xD2511F53;
-
-// @ts-ignore: decorator
-@inline
-const M1: u64 = 0xCD9E8D57;
-
-// @ts-ignore: decorator
-@inline
-const W0: u32 = 0x9E3779B9;
-
-// @ts-ignore: decorator
-@inline
-const W1: u32 = 0xBB67AE85;
+import { philox10, philoxOut0, philoxOut1, philoxOut2, philoxOut3 } from "./shared/philox_round";
 
 // Block output, per instance (each worker has its own instance, so these are thread-local).
 let r0: u32 = 0, r1: u32 = 0, r2: u32 = 0, r3: u32 = 0;
@@ -23,23 +9,11 @@ let r0: u32 = 0, r1: u32 = 0, r2: u32 = 0, r3: u32 = 0;
 // @ts-ignore: decorator
 @inline
 function block(ctr0: u32, ctr1: u32, ctr2: u32, ctr3: u32, key0: u32, key1: u32): void {
-  let c0 = ctr0, c1 = ctr1, c2 = ctr2, c3 = ctr3, k0 = key0, k1 = key1;
-  for (let r = 0; r < 10; r++) {
-    const p0 = M0 * <u64> c0;
-    const p1 = M1 * <u64> c2;
-    const n0 = (<u32> (p1 >> 32)) ^ c1 ^ k0;
-    const n2 = (<u32> (p0 >> 32)) ^ c3 ^ k1;
-    c1 = <u32> p1;
-    c3 = <u32> p0;
-    c0 = n0;
-    c2 = n2;
-    k0 += W0;
-    k1 += W1;
-  }
-  r0 = c0;
-  r1 = c1;
-  r2 = c2;
-  r3 = c3;
+  philox10(ctr0, ctr1, ctr2, ctr3, key0, key1);
+  r0 = philoxOut0;
+  r1 = philoxOut1;
+  r2 = philoxOut2;
+  r3 = philoxOut3;
 }
 
 // Writes the 4 words of one block to out[0..3].

@@ -4,6 +4,8 @@
 // allocator (guarded by a spin lock so batched updates can run on several workers) hands out blocks, and
 // the TypeScript side reserves enough room before every call.
 
+import { philox10, philoxOut0, philoxOut1, philoxOut2, philoxOut3 } from "./shared/philox_round";
+
 // ---------------------------------------------------------------- layout (mirrors lib/walk/layout.ts)
 // @ts-ignore: decorator
 const H_K: u32 = 1;
@@ -141,40 +143,16 @@ function stf(o: u32, v: f64): void {
 }
 
 // ---------------------------------------------------------------- Philox stream (lib/core/rng.ts layout)
-// @ts-ignore: decorator
-const M0: u64 = 0xD2511F53;
-
-// @ts-ignore: decorator
-const M1: u64 = 0xCD9E8D57;
-
-// @ts-ignore: decorator
-const W0: u32 = 0x9E3779B9;
-
-// @ts-ignore: decorator
-const W1: u32 = 0xBB67AE85;
-
 let key0: u32 = 0, key1: u32 = 0, rstream: u32 = 0;
 let ridx: u64 = 0;
 let r0: u32 = 0, r1: u32 = 0, r2: u32 = 0, r3: u32 = 0;
 
 function philoxBlock(c0in: u32, c1in: u32): void {
-  let c0 = c0in, c1 = c1in, c2 = rstream, c3: u32 = 0, k0 = key0, k1 = key1;
-  for (let r = 0; r < 10; r++) {
-    const p0 = M0 * <u64> c0;
-    const p1 = M1 * <u64> c2;
-    const n0 = (<u32> (p1 >> 32)) ^ c1 ^ k0;
-    const n2 = (<u32> (p0 >> 32)) ^ c3 ^ k1;
-    c1 = <u32> p1;
-    c3 = <u32> p0;
-    c0 = n0;
-    c2 = n2;
-    k0 += W0;
-    k1 += W1;
-  }
-  r0 = c0;
-  r1 = c1;
-  r2 = c2;
-  r3 = c3;
+  philox10(c0in, c1in, rstream, 0, key0, key1);
+  r0 = philoxOut0;
+  r1 = philoxOut1;
+  r2 = philoxOut2;
+  r3 = philoxOut3;
 }
 
 function rngStart(seedLo: u32, seedHi: u32, stream: u32): void {
