@@ -505,28 +505,36 @@ function adapt(h: u32, gb: u32, K: u32): void {
 }
 
 function threshold(p: f64): u32 {
-  return p >= 1 ? 0xffffffff : <u32> <u64> (p * 4294967296.0);
+  return p >= 1 ? 0xffffffff : <u32> <i64> (p * 4294967296.0); // p < 1: below 2^32
 }
 
+// The alias table over the non-empty groups (Vose) in unnormalised units: column j has a_j = n m_j, with
+// m_j = c_j 2^k_j the group's mass, n the number of columns and W = sum m_j; it is small when a_j < W, a
+// small column keeps the draws below floor(2^32 a_j / W) and a large one gives away W - a_j. With integer
+// masses every step is exact while the a_j stay below 2^53, and only the small columns divide
+// (lib/walk/engine.ts does the same operations in the same order: the tables are bit-identical).
 function rebuildGroupAlias(h: u32, gb: u32, K: u32): void {
   const T = gb + 4 * K, P = gb + 5 * K, s = gb + 6 * K;
   let n: u32 = 0;
+  let W: f64 = 0;
   for (let k: u32 = 0; k < K; k++) {
     const c = ld(gb + k);
     if (c > 0) {
+      const m = <f64> c * reinterpret<f64>((<u64> (1023 + k)) << 52); // c 2^k, 2^k from its exponent bits
       st(P + n, k);
-      stf(s + 2 * n, <f64> c * <f64> (<u64> 1 << k));
+      stf(s + 2 * n, m);
+      W += m;
       n++;
     }
   }
   st(h + VH_EXTRA, n);
   if (n == 0) return;
-  let W: f64 = 0;
-  for (let j: u32 = 0; j < n; j++) W += ldf(s + 2 * j);
-  for (let j: u32 = 0; j < n; j++) stf(s + 2 * j, (ldf(s + 2 * j) * <f64> n) / W);
+  const nf = <f64> n;
   let ns: u32 = 0, nl: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
-    if (ldf(s + 2 * j) < 1) {
+    const a = ldf(s + 2 * j) * nf;
+    stf(s + 2 * j, a);
+    if (a < W) {
       st(P + ns, (ld(P + ns) & 0xff00ffff) | (j << 16));
       ns++;
     } else {
@@ -539,10 +547,12 @@ function rebuildGroupAlias(h: u32, gb: u32, K: u32): void {
     nl--;
     const si = (ld(P + ns) >> 16) & 255;
     const li = ld(P + nl) >> 24;
-    st(T + si, threshold(ldf(s + 2 * si)));
+    const av = ldf(s + 2 * si);
+    st(T + si, threshold(av / W));
     st(P + si, (ld(P + si) & 0xffff00ff) | ((ld(P + li) & 255) << 8));
-    stf(s + 2 * li, ldf(s + 2 * li) + ldf(s + 2 * si) - 1);
-    if (ldf(s + 2 * li) < 1) {
+    const al = ldf(s + 2 * li) + av - W;
+    stf(s + 2 * li, al);
+    if (al < W) {
       st(P + ns, (ld(P + ns) & 0xff00ffff) | (li << 16));
       ns++;
     } else {

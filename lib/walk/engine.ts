@@ -554,36 +554,45 @@ export class Engine {
     }
   }
 
-  /** Vose's alias table over the non-empty groups, masses cnt_k * 2^k. */
+  /**
+   * The alias table over the non-empty groups (Vose) in unnormalised units: column j has a_j = n m_j, with
+   * m_j = c_j 2^k_j the group's mass and W = sum m_j; it is small when a_j < W, a small column keeps the
+   * draws below floor(2^32 a_j / W) and a large one gives away W - a_j. Exact while the a_j stay below
+   * 2^53; the same operations in the same order as kernels-as/walk.ts, so the tables are bit-identical.
+   */
   #rebuildGroupAlias(h: number, gb: number, K: number): void {
     const m = this.m, f = this.f;
     const T = gb + 4 * K, P = gb + 5 * K, s = (gb + 6 * K) >> 1;
     let n = 0;
+    let W = 0;
     for (let k = 0; k < K; k++) {
       const c = m[gb + k];
       if (c > 0) {
+        const mass = c * 2 ** k;
         m[P + n] = k;
-        f[s + n] = c * 2 ** k;
+        f[s + n] = mass;
+        W += mass;
         n++;
       }
     }
     m[h + VH_EXTRA] = n;
     if (n === 0) return;
-    let W = 0;
-    for (let j = 0; j < n; j++) W += f[s + j];
-    for (let j = 0; j < n; j++) f[s + j] = (f[s + j] * n) / W;
     let ns = 0, nl = 0;
     for (let j = 0; j < n; j++) {
-      if (f[s + j] < 1) m[P + ns] = (m[P + ns] & 0xff00ffff) | (j << 16), ns++;
+      const a = f[s + j] * n;
+      f[s + j] = a;
+      if (a < W) m[P + ns] = (m[P + ns] & 0xff00ffff) | (j << 16), ns++;
       else m[P + nl] = (m[P + nl] & 0x00ffffff) | (j << 24), nl++;
     }
     while (ns > 0 && nl > 0) {
       const si = (m[P + --ns] >>> 16) & 255;
       const li = m[P + --nl] >>> 24;
-      m[T + si] = threshold(f[s + si]);
+      const av = f[s + si];
+      m[T + si] = threshold(av / W);
       m[P + si] = (m[P + si] & 0xffff00ff) | ((m[P + li] & 255) << 8);
-      f[s + li] = f[s + li] + f[s + si] - 1;
-      if (f[s + li] < 1) m[P + ns] = (m[P + ns] & 0xff00ffff) | (li << 16), ns++;
+      const al = f[s + li] + av - W;
+      f[s + li] = al;
+      if (al < W) m[P + ns] = (m[P + ns] & 0xff00ffff) | (li << 16), ns++;
       else m[P + nl] = (m[P + nl] & 0x00ffffff) | (li << 24), nl++;
     }
     while (nl > 0) {
