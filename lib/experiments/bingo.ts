@@ -453,7 +453,9 @@ export async function run(options: BingoOptions = {}): Promise<Report> {
       "All numbers come from this run on this machine (CPU, wasm backend); WebGPU timings on llvmpipe are never quoted.",
       "node2vec and PPR are validated by the tests against brute-force and power-iteration oracles.",
       "The webgpu backend (kernels-wgsl/walk.wgsl, one invocation per walk) gives walks bit-identical to ts and " +
-      "wasm for a seed (tests/walk/webgpu.test.ts); here it runs on llvmpipe at most, so no WebGPU timing is quoted.",
+      "wasm for a seed (tests/walk/webgpu.test.ts), and runs applyBatch on the GPU (kernels-wgsl/walk_update.wgsl: " +
+      "one invocation per touched vertex, allocation planned on the host, the group alias tables built with exact " +
+      "integers; tests/walk/webgpu_update.test.ts); here it runs on llvmpipe at most, so no WebGPU timing is quoted.",
       "Walks over the worker pool claim chunks of walks from a shared counter (dynamic scheduling): on R-MAT " +
       "graphs the walks from low vertex ids are much longer, so an even split of the starts would leave a thread idle.",
     ],

@@ -555,6 +555,17 @@ export class Engine {
   }
 
   /**
+   * Group adaption of v's Bingo groups alone (the first half of `refresh`), for a caller that builds the
+   * alias table over the groups elsewhere (the WebGPU batch path); adaption changes representations, not
+   * counts, so an alias table built before or after it is the same.
+   */
+  adaptGroups(v: number): void {
+    const m = this.m, h = this.vh(v), gb = m[h + VH_AUX];
+    if (m[H_SAMPLER] !== S_BINGO || gb === 0) return;
+    this.#adapt(h, gb, m[H_K]);
+  }
+
+  /**
    * The alias table over the non-empty groups (Vose) in unnormalised units: column j has a_j = n m_j, with
    * m_j = c_j 2^k_j the group's mass and W = sum m_j; it is small when a_j < W, a small column keeps the
    * draws below floor(2^32 a_j / W) and a large one gives away W - a_j. Exact while the a_j stay below

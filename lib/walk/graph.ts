@@ -37,6 +37,7 @@ import {
 import { ArrayPool, loadWalkKernel, walkKernelSync, walkKernelUnavailable, WasmPool } from "./pool.ts";
 import type { KernelExports } from "../runtime/wasm.ts";
 import { GPU_SAMPLERS, GpuWalker } from "./webgpu.ts";
+import { applyStageGpu } from "./webgpu_update.ts";
 
 await loadWalkKernel();
 
@@ -51,9 +52,10 @@ export interface DynamicGraphOptions {
   sampler?: SamplerName;
   /**
    * "ts" (reference), "wasm" (AssemblyScript kernels, walks and batched updates over the worker pool),
-   * "webgpu" (walks in WGSL, one invocation per walk, bit-identical to ts/wasm; samplers bingo, alias,
-   * rejection and uniform; updates and `sample` run on the host, wasm where it runs), "auto" (wasm where
-   * it runs, else ts). Default "auto".
+   * "webgpu" (walks in WGSL, one invocation per walk, bit-identical to ts/wasm over the same pool; samplers
+   * bingo, alias, rejection and uniform; `applyBatch` runs on the GPU (lib/walk/webgpu_update.ts), the
+   * synchronous `insertEdges` / `deleteEdges` and `sample` on the host, wasm where it runs), "auto" (wasm
+   * where it runs, else ts). Default "auto".
    */
   backend?: WalkBackend | "auto";
   /** Fixed point: weights are stored as round(w * 2^fractionBits). Default 8. */
@@ -158,6 +160,8 @@ export class DynamicGraph {
   #version = 0;
   /** A one-record stage for the streaming path of the ts engine (see writeStage). */
   #stage1 = new Uint32Array(8);
+  /** True while a GPU batch is in flight (the host's pool is part way through it). */
+  #busy = false;
 
   constructor(options: DynamicGraphOptions) {
     if (options === null || typeof options !== "object") {
@@ -215,6 +219,9 @@ export class DynamicGraph {
 
   #live(): void {
     if (this.#freed) throw new InvalidArgumentError("this DynamicGraph has been freed");
+    if (this.#busy) {
+      throw new InvalidArgumentError("a GPU batch update of this graph is in flight: await applyBatch first");
+    }
   }
 
   /** Number of live edges. */
@@ -277,7 +284,7 @@ export class DynamicGraph {
   insertEdges(src: Uint32Array, dst: Uint32Array, weight: Float64Array): void {
     if (
       src instanceof Uint32Array && src.length === 1 && dst instanceof Uint32Array && dst.length === 1 &&
-      weight instanceof Float64Array && weight.length === 1 && !this.#freed
+      weight instanceof Float64Array && weight.length === 1 && !this.#freed && !this.#busy
     ) {
       this.#insertOne(src[0], dst[0], weight[0]);
       return;
@@ -289,7 +296,7 @@ export class DynamicGraph {
   deleteEdges(src: Uint32Array, dst: Uint32Array): void {
     if (
       src instanceof Uint32Array && src.length === 1 && dst instanceof Uint32Array && dst.length === 1 &&
-      !this.#freed
+      !this.#freed && !this.#busy
     ) {
       this.#deleteOne(src[0], dst[0]);
       return;
@@ -359,12 +366,32 @@ export class DynamicGraph {
 
   /**
    * Applies a batch (inserts, then deletes) in one pass: sorted by source, one index rebuild per touched
-   * vertex. On wasm with `threads > 1` the vertices are split over the worker pool.
+   * vertex. On wasm with `threads > 1` the vertices are split over the worker pool; on webgpu the batch
+   * runs on the GPU, one invocation per touched vertex (lib/walk/webgpu_update.ts), and leaves the GPU's
+   * copy of the graph current for the next walk.
    */
   async applyBatch(batch: EdgeBatch, options: { threads?: number } = {}): Promise<void> {
     const threads = requireInt("threads", options.threads ?? 1, 1, 256);
     const stage = this.#validate(batch);
     if (!stage) return;
+    if (this.#gpu) {
+      const before = this.#version;
+      this.#busy = true;
+      try {
+        await applyStageGpu(
+          this.#gpu,
+          this.engine,
+          stage,
+          () => this.#reserveStage(stage),
+          before,
+          before + 1,
+        );
+      } finally {
+        this.#version = before + 1;
+        this.#busy = false;
+      }
+      return;
+    }
     if (this.#kernel && threads > 1) await this.#runStage(stage, threads);
     else this.#runStageSync(stage);
   }
@@ -448,12 +475,14 @@ export class DynamicGraph {
     return buildStage(n, insSrc, insDst, insW, delSrc, delDst);
   }
 
-  #reserveStage(stage: StageInput): void {
+  /** Grows the pool for a stage; returns the words it made room for. */
+  #reserveStage(stage: StageInput): number {
     let words = 0;
     for (let r = 0; r < stage.vertices.length; r++) {
       words += this.engine.reserveFor(stage.vertices[r], stage.insCount[r], stage.delCount[r]);
     }
     this.engine.reserve(words);
+    return words;
   }
 
   #runStageSync(stage: StageInput): void {
@@ -711,6 +740,11 @@ export class DynamicGraph {
   /** @internal degree straight from the pool (no validation), for hot loops in experiments. */
   rawDegree(v: number): number {
     return this.engine.m[this.engine.vh(v) + VH_DEG];
+  }
+
+  /** @internal the GPU copy of the pool (webgpu backend), for tests that compare it with the host's. */
+  get gpuPool(): GpuWalker | null {
+    return this.#gpu;
   }
 
   /** @internal the slot block of v. */

@@ -4,8 +4,10 @@
  * changed. Walk w draws Philox(seed, stream w) exactly as the ts and wasm backends do, so the walks are
  * bit-identical to theirs.
  *
- * Updates are not done on the GPU: they run on the host (wasm kernels, else the ts engine) and the next
- * walk uploads the changed pool.
+ * The pool buffer is shared with the GPU batch updates of lib/walk/webgpu_update.ts (`applyBatch` on the
+ * webgpu backend), which keep it equal to the host's pool word for word, so walks after GPU batches need no
+ * upload. Updates made on the host (the synchronous `insertEdges` / `deleteEdges`) change the graph's
+ * version, and the next GPU use uploads the whole pool again.
  *
  * On a machine without a GPU the adapter is a CPU rasterizer (llvmpipe): results are right, speed is not a
  * GPU's.
@@ -71,8 +73,25 @@ export type GpuWalkKind = "deepwalk" | "node2vec" | "ppr";
 export class GpuWalker {
   #gpu: GpuContext | null = null;
   #pool: GPUBuffer | null = null;
-  #poolBytes = 0;
+  #poolWords = 0;
   #version = -1;
+  #uploads = 0;
+  #grows = 0;
+
+  /** @internal Times the buffer was enlarged by a copy on the GPU. */
+  get grows(): number {
+    return this.#grows;
+  }
+
+  /** @internal Whole-pool uploads so far (GPU batches keep the buffer current without one). */
+  get uploads(): number {
+    return this.#uploads;
+  }
+
+  /** @internal The device (BackendUnavailableError where WebGPU is missing). */
+  async context(): Promise<GpuContext> {
+    return await this.#context();
+  }
 
   async #context(): Promise<GpuContext> {
     if (this.#gpu) return this.#gpu;
@@ -101,17 +120,8 @@ export class GpuWalker {
     const outLen = kind === "ppr" ? n : n * length;
     const out = new Uint32Array(outLen);
     if (n === 0) return out;
-    const words = m[H_TOP];
-    requireBindable(gpu, `the graph's pool (${words} u32 words)`, 4 * words);
     requireBindable(gpu, `the walks (${outLen} u32)`, 4 * outLen);
-    if (this.#version !== version || this.#pool === null) {
-      if (this.#pool) gpu.release(this.#pool);
-      this.#pool = null;
-      // a copy: the pool may live in shared wasm memory, which writeBuffer does not take everywhere
-      this.#pool = gpu.upload(m.slice(0, words));
-      this.#poolBytes = 4 * words;
-      this.#version = version;
-    }
+    const pool = await this.poolBuffer(m, version, m[H_TOP]);
     const p = new Uint32Array(16);
     p[0] = seedLo;
     p[1] = seedHi;
@@ -138,7 +148,7 @@ export class GpuWalker {
     try {
       await gpu.run(pipeline, [
         params,
-        { buffer: this.#pool, size: this.#poolBytes },
+        pool,
         { buffer: sbuf, size: 4 * n },
         { buffer: obuf, size: 4 * outLen },
       ], [gx, gy]);
@@ -147,6 +157,83 @@ export class GpuWalker {
     } finally {
       gpu.release(params, sbuf, obuf);
     }
+  }
+
+  /**
+   * @internal The pool's buffer binding, holding at least words [0, words) of `m` as of `version`: the
+   * current buffer when it is, else a fresh whole upload of those words.
+   */
+  async poolBuffer(
+    m: Uint32Array,
+    version: number,
+    words: number,
+  ): Promise<{ buffer: GPUBuffer; size: number }> {
+    const gpu = await this.#context();
+    if (!this.isCurrent(version, words)) {
+      requireBindable(gpu, `the graph's pool (${words} u32 words)`, 4 * words);
+      if (this.#pool) gpu.release(this.#pool);
+      this.#pool = null;
+      this.#version = -1;
+      // a copy: the pool may live in shared wasm memory, which writeBuffer does not take everywhere
+      this.#pool = gpu.upload(m.slice(0, words), BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+      this.#poolWords = words;
+      this.#version = version;
+      this.#uploads++;
+    }
+    return { buffer: this.#pool!, size: 4 * this.#poolWords };
+  }
+
+  /**
+   * @internal Makes a current buffer hold at least `words` words, copying the old one into one 1.5x larger
+   * (or `words`, when more) on the GPU (the words past the old end are not initialised: the host's pool has nothing allocated there,
+   * and whatever a batch allocates reaches the GPU whole).
+   */
+  async grow(words: number): Promise<void> {
+    const gpu = await this.#context();
+    if (this.#pool === null || this.#poolWords >= words) return;
+    requireBindable(gpu, `the graph's pool (${words} u32 words)`, 4 * words);
+    // 1.5x headroom (within the binding limit): a run of batches copies O(1) words per word on the GPU
+    const limit = Math.floor(gpu.limits.maxStorageBufferBindingSize / 4);
+    words = Math.max(words, Math.min(limit, Math.ceil(1.5 * this.#poolWords)));
+    const old = this.#pool, oldWords = this.#poolWords;
+    const fresh = gpu.acquire(4 * words, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
+    const encoder = gpu.device.createCommandEncoder({ label: "walk pool grow" });
+    encoder.copyBufferToBuffer(old, 0, fresh, 0, 4 * oldWords);
+    gpu.device.queue.submit([encoder.finish()]);
+    gpu.release(old);
+    this.#pool = fresh;
+    this.#poolWords = words;
+    this.#grows++;
+  }
+
+  /** @internal The buffer as it is (whatever version it holds); throws when there is none. */
+  binding(): { buffer: GPUBuffer; size: number } {
+    if (this.#pool === null) throw new RangeError("the graph's pool has no GPU buffer");
+    return { buffer: this.#pool, size: 4 * this.#poolWords };
+  }
+
+  /** @internal Whether the buffer holds at least `words` words of the pool as of `version`. */
+  isCurrent(version: number, words: number): boolean {
+    return this.#pool !== null && this.#version === version && this.#poolWords >= words;
+  }
+
+  /** @internal Declares the buffer equal to the pool as of `version` (after a GPU batch kept it in step). */
+  markCurrent(version: number): void {
+    this.#version = version;
+  }
+
+  /** @internal A copy of the buffer's first `words` words (for tests that compare it with the host's pool). */
+  async readPool(words: number): Promise<Uint32Array> {
+    const gpu = await this.#context();
+    if (this.#pool === null || words > this.#poolWords) {
+      throw new RangeError(`the GPU pool holds ${this.#pool ? this.#poolWords : 0} words, ${words} asked`);
+    }
+    return new Uint32Array(await gpu.readback(this.#pool, 4 * words));
+  }
+
+  /** @internal Forgets the buffer's contents (the next use uploads the pool whole). */
+  invalidate(): void {
+    this.#version = -1;
   }
 
   /** Gives the pool's GPU buffer back. */
