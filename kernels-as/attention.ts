@@ -10,11 +10,15 @@
 //     the block's rescaling factor alpha (between the softmax and P.V passes of run_bins)
 //   K/V blocks end with >= 16 zeroed bytes, so loads of 4 floats that pass the last head read zeros;
 //   queries are copied into scratch zero-padded to dpad (a multiple of 4), so padded lanes add nothing.
-//   scratch per bin: queries [maxQ][dpad], then scores [maxQ][TB]
+//   scratch per bin: queries [maxQ][dpad], then scores [maxQ][TB]; whole quads of query rows are stored
+//     interleaved ([dpad / 4][4 rows][4], the tiled scores) or dim-major ([d][4 rows], the gemm scores)
+//   queue counter (run_queue): u32 next queue position at +0, completed tasks at +4, then per thread slot w
+//     at +16 (w + 1): tasks taken, token x row work, queue position of its first task
 //
-// Entry points split over the worker pool by bin: run_bins(..., w0, w1) runs the tasks of bins [w0, w1)
-// in their listed order; run_queue takes tasks from a shared longest-first queue instead;
-// merge_rows(..., r0, r1) merges the states of output rows [r0, r1).
+// Entry points split over the worker pool by bin: run_bins(..., gemm, w0, w1) runs the tasks of bins
+// [w0, w1) in their listed order, then merge_rows(..., r0, r1) merges the states of output rows [r0, r1);
+// run_queue takes tasks from a shared longest-first queue instead and merges in the thread that completes
+// the last task. gemm != 0 selects the matrix-product score pass (scoresGemm), 0 the tiled one.
 
 const TB: i32 = 32; // tokens per block: scores of a block stay in L1
 
@@ -284,6 +288,124 @@ function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
 }
 
+// Scores of every whole quad of a block, as a small matrix product S^T = K Q^T: the quads' queries are
+// dim-major ([d][4 rows] per quad, staged once per task), so per dim c two vector loads give c of 8 rows
+// (two quads) and four splat loads give c of 4 keys; 4 keys x 8 rows of accumulators (the register tile of
+// the packed matmul in linalg.ts) with no horizontal sums, and each accumulator is already a key's 4 rows
+// in the lanes, the token-major [TB][4] layout the softmax and P.V read. Dims run to d exactly (no padding).
+// @ts-ignore: decorator
+@inline
+function scoresGemm(
+  qs: usize,
+  sc: usize,
+  kBase: usize,
+  tokenBytes: usize,
+  nb: i32,
+  nq4: i32,
+  d: i32,
+  dp4: usize,
+): void {
+  const sRow = <usize> TB << 2;
+  const kEnd = <usize> d << 2;
+  let g = 0;
+  for (; g + 8 <= nq4; g += 8) {
+    const qa = qs + <usize> g * dp4, qb = qa + (dp4 << 2);
+    const sa = sc + <usize> g * sRow, sb = sa + (sRow << 2);
+    let t = 0;
+    for (; t + 4 <= nb; t += 4) {
+      const k0 = kBase + <usize> t * tokenBytes;
+      const k1 = k0 + tokenBytes, k2 = k1 + tokenBytes, k3 = k2 + tokenBytes;
+      let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
+      let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0), a31 = f32x4.splat(0);
+      let qa_ = qa, qb_ = qb;
+      for (let o: usize = 0; o < kEnd; o += 4) {
+        const y0 = v128.load(qa_), y1 = v128.load(qb_);
+        const x0 = v128.load32_splat(k0 + o);
+        a00 = f32x4.add(a00, f32x4.mul(x0, y0));
+        a01 = f32x4.add(a01, f32x4.mul(x0, y1));
+        const x1 = v128.load32_splat(k1 + o);
+        a10 = f32x4.add(a10, f32x4.mul(x1, y0));
+        a11 = f32x4.add(a11, f32x4.mul(x1, y1));
+        const x2 = v128.load32_splat(k2 + o);
+        a20 = f32x4.add(a20, f32x4.mul(x2, y0));
+        a21 = f32x4.add(a21, f32x4.mul(x2, y1));
+        const x3 = v128.load32_splat(k3 + o);
+        a30 = f32x4.add(a30, f32x4.mul(x3, y0));
+        a31 = f32x4.add(a31, f32x4.mul(x3, y1));
+        qa_ += 16;
+        qb_ += 16;
+      }
+      const oa = sa + (<usize> t << 4), ob = sb + (<usize> t << 4);
+      v128.store(oa, a00);
+      v128.store(oa, a10, 16);
+      v128.store(oa, a20, 32);
+      v128.store(oa, a30, 48);
+      v128.store(ob, a01);
+      v128.store(ob, a11, 16);
+      v128.store(ob, a21, 32);
+      v128.store(ob, a31, 48);
+    }
+    for (; t < nb; t++) {
+      const k0 = kBase + <usize> t * tokenBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let qa_ = qa, qb_ = qb;
+      for (let o: usize = 0; o < kEnd; o += 4) {
+        const x0 = v128.load32_splat(k0 + o);
+        a0 = f32x4.add(a0, f32x4.mul(x0, v128.load(qa_)));
+        a1 = f32x4.add(a1, f32x4.mul(x0, v128.load(qb_)));
+        qa_ += 16;
+        qb_ += 16;
+      }
+      v128.store(sa + (<usize> t << 4), a0);
+      v128.store(sb + (<usize> t << 4), a1);
+    }
+  }
+  if (g < nq4) { // one quad left: 8 keys x 4 rows
+    const qa = qs + <usize> g * dp4;
+    const sa = sc + <usize> g * sRow;
+    let t = 0;
+    for (; t + 8 <= nb; t += 8) {
+      const k0 = kBase + <usize> t * tokenBytes;
+      const k1 = k0 + tokenBytes, k2 = k1 + tokenBytes, k3 = k2 + tokenBytes;
+      const k4 = k3 + tokenBytes, k5 = k4 + tokenBytes, k6 = k5 + tokenBytes, k7 = k6 + tokenBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+      let qa_ = qa;
+      for (let o: usize = 0; o < kEnd; o += 4) {
+        const y = v128.load(qa_);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(k0 + o), y));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(k1 + o), y));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(k2 + o), y));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(k3 + o), y));
+        a4 = f32x4.add(a4, f32x4.mul(v128.load32_splat(k4 + o), y));
+        a5 = f32x4.add(a5, f32x4.mul(v128.load32_splat(k5 + o), y));
+        a6 = f32x4.add(a6, f32x4.mul(v128.load32_splat(k6 + o), y));
+        a7 = f32x4.add(a7, f32x4.mul(v128.load32_splat(k7 + o), y));
+        qa_ += 16;
+      }
+      const oa = sa + (<usize> t << 4);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+      v128.store(oa, a4, 64);
+      v128.store(oa, a5, 80);
+      v128.store(oa, a6, 96);
+      v128.store(oa, a7, 112);
+    }
+    for (; t < nb; t++) {
+      const k0 = kBase + <usize> t * tokenBytes;
+      let a0 = f32x4.splat(0);
+      let qa_ = qa;
+      for (let o: usize = 0; o < kEnd; o += 4) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(k0 + o), v128.load(qa_)));
+        qa_ += 16;
+      }
+      v128.store(sa + (<usize> t << 4), a0);
+    }
+  }
+}
+
 // The register-blocked task kernel. Query rows go in quads (4 rows): a quad's queries are interleaved by
 // 4 floats in scratch ([dpad / 4][4 rows][4]) so one running pointer with constant offsets reads them; its
 // scores are computed 4 rows x 2 keys per pass (8 accumulators, each key load serves 4 rows, each query
@@ -302,6 +424,7 @@ function runTask(
   d: i32,
   dpad: i32,
   scale: f32,
+  gemm: bool,
 ): void {
   const kPtr = <usize> load<u32>(rec);
   const vPtr = <usize> load<u32>(rec, 4);
@@ -320,7 +443,11 @@ function runTask(
   for (let j = 0; j < nq; j++) {
     const row = <usize> load<u32>(qidx + (<usize> (qOff + j) << 2));
     const src = q + ((row * <usize> d) << 2);
-    if (j < nq4) {
+    if (j < nq4 && gemm) {
+      // dim-major per quad ([d][4 rows]): one load gives dim c of the quad's 4 rows
+      const base = qs + <usize> (j & ~3) * dp4 + (<usize> (j & 3) << 2);
+      for (let c = 0; c < d; c++) store<f32>(base + (<usize> c << 4), load<f32>(src + (<usize> c << 2)) * scale);
+    } else if (j < nq4) {
       const base = qs + <usize> (j & ~3) * dp4 + (<usize> (j & 3) << 4);
       const d4 = d & ~3;
       for (let c = 0; c < d4; c += 4) {
@@ -350,11 +477,13 @@ function runTask(
     const kBase = kPtr + <usize> b * tokenBytes + headOff;
     const vBase = vPtr + <usize> b * tokenBytes + headOff;
 
+    if (gemm) scoresGemm(qs, sc, kBase, tokenBytes, nb, nq4, d, dp4);
     for (let g = 0; g < nq4; g += 4) {
       const qg = qs + <usize> g * dp4;
       const sg = sc + <usize> g * sRow; // [TB][4] floats
       // scores: 4 rows x 2 keys per pass
       let t = 0;
+      if (gemm) t = nb;
       for (; t + 2 <= nb; t += 2) {
         const k0 = kBase + <usize> t * tokenBytes, k1 = k0 + tokenBytes;
         let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
@@ -623,6 +752,7 @@ export function run_bins(
   d: i32,
   dpad: i32,
   scale: f32,
+  gemm: i32,
   w0: i32,
   w1: i32,
 ): void {
@@ -633,15 +763,18 @@ export function run_bins(
     const b = <i32> load<u32>(binStart + (<usize> (w + 1) << 2));
     for (let i = a; i < b; i++) {
       const ti = <usize> load<u32>(binTasks + (<usize> i << 2));
-      runTask(tasks + (ti << 5), qidx, q, states, qs, sc, kvStride, d, dpad, scale);
+      runTask(tasks + (ti << 5), qidx, q, states, qs, sc, kvStride, d, dpad, scale, gemm != 0);
     }
   }
 }
 
 // Dynamic schedule: threads take tasks from one shared queue (task indices, longest first) through an
 // atomic counter, so a thread that the OS slows down takes fewer tasks instead of holding up the step.
-// run_queue(..., w0, w1) runs as thread slot w (its scratch) for w in [w0, w1) and records the tasks and
-// the token x row work each slot took.
+// run_queue(..., w0, w1) runs as thread slot w (its scratch) for w in [w0, w1) and records, at
+// counter + 16 (w + 1), the tasks and the token x row work the slot took and the queue position of its first
+// task (how many tasks other slots had taken when it started). The thread that completes the last task (a
+// second atomic counter at counter + 4) merges every output row, so a step needs one round of the pool and
+// no thread waits for another that woke up late. nTasks must be >= 1.
 export function run_queue(
   tasks: usize,
   qidx: usize,
@@ -657,25 +790,37 @@ export function run_queue(
   d: i32,
   dpad: i32,
   scale: f32,
+  gemm: i32,
+  rowStart: usize,
+  rowStates: usize,
+  out: usize,
+  rows: i32,
   w0: i32,
   w1: i32,
 ): void {
   for (let w = w0; w < w1; w++) {
     const qs = scratch + <usize> w * <usize> scratchStride;
     const sc = qs + ((<usize> maxQ * <usize> dpad) << 2);
-    let taken: u32 = 0, work: u32 = 0;
+    let taken: u32 = 0, work: u32 = 0, first: u32 = <u32> nTasks;
     while (true) {
       const i = <i32> atomic.add<u32>(counter, 1);
       if (i >= nTasks) break;
+      if (taken == 0) first = <u32> i;
       const ti = <usize> load<u32>(order + (<usize> i << 2));
       const rec = tasks + (ti << 5);
-      runTask(rec, qidx, q, states, qs, sc, kvStride, d, dpad, scale);
+      runTask(rec, qidx, q, states, qs, sc, kvStride, d, dpad, scale, gemm != 0);
       taken++;
       work += load<u32>(rec, 12) * load<u32>(rec, 24);
+      // whoever completes the last task sees every state written (atomics are sequentially consistent)
+      // and merges every row
+      if (<i32> atomic.add<u32>(counter, 1, 4) == nTasks - 1) {
+        merge_rows(states, rowStart, rowStates, out, d, dpad, 0, rows);
+      }
     }
-    // what this slot took: tasks and token x query-row units, at counter + 8 (w + 1)
-    store<u32>(counter + (<usize> (w + 1) << 3), taken);
-    store<u32>(counter + (<usize> (w + 1) << 3), work, 4);
+    const slot = counter + (<usize> (w + 1) << 4);
+    store<u32>(slot, taken);
+    store<u32>(slot, work, 4);
+    store<u32>(slot, first, 8);
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * The wasm backend of decode attention: kernels-as/attention.ts over the shared memory. A balanced plan
  * runs on several threads from one longest-first task queue (an atomic counter in shared memory: the
- * balancer's list scheduling with measured task times, robust to a thread the OS slows down); an
- * unbalanced plan runs its static bins, bin w on thread w. Node K/V live in the tree's head-major wasm
- * mirrors (synced incrementally).
+ * balancer's list scheduling with measured task times, robust to a thread the OS slows down) and the
+ * thread that completes the last task merges the rows, so a step is one round of the pool (a worker that
+ * wakes up late costs its share of the tasks, not a second wake-up for the merge); an unbalanced plan runs
+ * its static bins, bin w on thread w, then the merge. Node K/V live in the tree's head-major wasm mirrors
+ * (synced incrementally).
  *
  * @module
  */
@@ -16,17 +18,20 @@ import { getArena, loadKernel, type WasmBlock } from "../runtime/wasm.ts";
 const TB = 32;
 
 /**
- * Which task kernel runs: `tiled` (register-blocked: 4 query rows x 2 keys per score pass, 4 rows per value
- * load; balanced multi-thread plans take tasks from a shared longest-first queue) or `v1` (the earlier
- * kernel, one row per key pass and static bins; kept to measure the two side by side).
+ * Which task kernel runs: `tiled` (the default: register-blocked scores, 4 query rows x 2 keys per pass
+ * with horizontal sums), `gemm` (a quad pair's scores as a small matrix product, 4 keys x 8 query rows per
+ * register tile over dim-major queries, no horizontal sums; measured no faster than `tiled` on the machine
+ * it was written on, kept to measure the two side by side) or `v1` (the first kernel, one row per key pass,
+ * static bins). `tiled` and `gemm` share the softmax and P.V and run balanced multi-thread plans from the
+ * shared longest-first queue.
  *
  * @example
  * ```ts
  * import type { WasmKernel } from "./wasm.ts";
- * const before: WasmKernel = "v1"; // runPlanWasm(tree, plan, q, threads, before)
+ * const other: WasmKernel = "gemm"; // runPlanWasm(tree, plan, q, threads, other)
  * ```
  */
-export type WasmKernel = "tiled" | "v1";
+export type WasmKernel = "gemm" | "tiled" | "v1";
 
 /**
  * What each thread took from the shared queue: tasks, and work in token x query-row units.
@@ -34,12 +39,17 @@ export type WasmKernel = "tiled" | "v1";
  * @example
  * ```ts
  * import type { QueueSplit } from "./wasm.ts";
- * const split: QueueSplit = { tasks: [161, 159], work: [279000, 278000] }; // as passed to onQueue
+ * const split: QueueSplit = { tasks: [161, 159], work: [279000, 278000], first: [0, 3] }; // as passed to onQueue
  * ```
  */
 export interface QueueSplit {
   tasks: number[];
   work: number[];
+  /**
+   * Queue position of each thread's first task: how many tasks the other threads had taken when it started
+   * (the caller starts at 0; a worker's value measures how late it woke up). nTasks if it took none.
+   */
+  first: number[];
 }
 
 /**
@@ -146,17 +156,21 @@ export async function runPlanWasm(
       scale,
     ];
     const mergeArgs = [states.ptr, rowStart.ptr, rowStates.ptr, out.ptr, d, dpad];
-    const fn = kernel === "v1" ? "run_bins_v1" : "run_bins";
-    if (threads === 1 || W === 1) {
-      kern[fn](...taskArgs, 0, W);
+    const gemm = kernel === "gemm" ? 1 : 0;
+    if (nTasks === 0) {
+      kern.merge_rows(...mergeArgs, 0, rows); // nothing to attend to: every row is zeros
+    } else if (threads === 1 || W === 1) {
+      if (kernel === "v1") kern.run_bins_v1(...taskArgs, 0, W);
+      else kern.run_bins(...taskArgs, gemm, 0, W);
       kern.merge_rows(...mergeArgs, 0, rows);
     } else {
       const pool = await getPool(threads);
-      if (plan.balanced && kernel === "tiled") {
-        // longest-first queue shared through an atomic counter (list scheduling with measured times)
-        const order = take(4 * nTasks), counter = take(8 * (W + 1));
+      if (plan.balanced && kernel !== "v1") {
+        // longest-first queue shared through an atomic counter (list scheduling with measured times); the
+        // last thread to finish merges the rows, so the step takes one round of the pool, not two
+        const order = take(4 * nTasks), counter = take(16 * (W + 1));
         arena.u32(order.ptr, nTasks).set(plan.queue);
-        arena.u32(counter.ptr, 2 * (W + 1)).fill(0);
+        arena.u32(counter.ptr, 4 * (W + 1)).fill(0);
         const queueArgs = [
           tasks.ptr,
           qidx.ptr,
@@ -166,19 +180,26 @@ export async function runPlanWasm(
           nTasks,
           counter.ptr,
           ...taskArgs.slice(6),
+          gemm,
+          rowStart.ptr,
+          rowStates.ptr,
+          out.ptr,
+          rows,
         ];
         await pool.parallelFor("attention", "run_queue", queueArgs, 0, W);
         if (onQueue) {
-          const c = arena.u32(counter.ptr + 8, 2 * W);
+          const c = arena.u32(counter.ptr + 16, 4 * W);
           onQueue({
-            tasks: Array.from({ length: W }, (_, w) => c[2 * w]),
-            work: Array.from({ length: W }, (_, w) => c[2 * w + 1]),
+            tasks: Array.from({ length: W }, (_, w) => c[4 * w]),
+            work: Array.from({ length: W }, (_, w) => c[4 * w + 1]),
+            first: Array.from({ length: W }, (_, w) => c[4 * w + 2]),
           });
         }
       } else {
-        await pool.parallelFor("attention", "run_bins", taskArgs, 0, W);
+        if (kernel === "v1") await pool.parallelFor("attention", "run_bins_v1", taskArgs, 0, W);
+        else await pool.parallelFor("attention", "run_bins", [...taskArgs, gemm], 0, W);
+        await pool.parallelFor("attention", "merge_rows", mergeArgs, 0, rows);
       }
-      await pool.parallelFor("attention", "merge_rows", mergeArgs, 0, rows);
     }
     return arena.f32(out.ptr, rows * d).slice();
   } finally {
