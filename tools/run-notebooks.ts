@@ -73,6 +73,18 @@ class Client(NotebookClient):
 nb = nbformat.read(src, as_version=4)
 t0 = time.monotonic()
 summary = {"status": "ok", "message": "", "startup_s": None}
+# A kernelspec installed from another checkout points at a deno that may no longer exist: say so plainly
+# instead of letting the kernel fail to start.
+try:
+    from jupyter_client.kernelspec import KernelSpecManager
+    exe = KernelSpecManager().get_kernel_spec("deno").argv[0]
+    if os.path.isabs(exe) and not os.path.exists(exe):
+        summary.update(status="no-kernel",
+                       message=f"the deno kernelspec runs {exe}, which does not exist: run bash tools/install-jupyter.sh")
+        print(${JSON.stringify(SUMMARY_MARK)} + json.dumps(summary), flush=True)
+        sys.exit(0)
+except NoSuchKernel:
+    pass  # reported by the client below
 def started(**_):
     summary["startup_s"] = round(time.monotonic() - t0, 3)
 client = Client(nb, timeout=timeout, kernel_name="deno", record_timing=False, on_notebook_start=started,
