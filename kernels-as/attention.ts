@@ -10,8 +10,10 @@
 //     the block's rescaling factor alpha (between the softmax and P.V passes of run_bins)
 //   K/V blocks end with >= 16 zeroed bytes, so loads of 4 floats that pass the last head read zeros;
 //   queries are copied into scratch zero-padded to dpad (a multiple of 4), so padded lanes add nothing.
-//   scratch per bin: queries [maxQ][dpad], then scores [maxQ][TB]; whole quads of query rows are stored
-//     interleaved ([dpad / 4][4 rows][4], the tiled scores) or dim-major ([d][4 rows], the gemm scores)
+//   scratch per bin: queries [maxQ][dpad], then scores [maxQ][TB], then the quads' probabilities
+//     pre-broadcast [maxQ / 4][TB][4 rows][4 lanes] (4 maxQ TB floats); whole quads of query rows are
+//     stored interleaved ([dpad / 4][4 rows][4], the tiled scores) or dim-major ([d][4 rows], the gemm
+//     scores); the scores of a quad are token-major [TB][4 rows], of a leftover row [TB]
 //   queue counter (run_queue): u32 next queue position at +0, completed tasks at +4, then per thread slot w
 //     at +16 (w + 1): tasks taken, token x row work, queue position of its first task
 //
@@ -24,10 +26,16 @@ const TB: i32 = 32; // tokens per block: scores of a block stay in L1
 
 // e^x for x <= 0 (and -inf), 4 lanes: x = n ln2 + r, |r| <= ln2/2, degree-6 Taylor polynomial for e^r,
 // 2^n built in the exponent bits. Relative error ~2e-7. Lanes below -87 give 0 (the subnormal range).
+// n is rounded by adding 1.5 * 2^23 (round to nearest even, as f32x4.nearest): the sum's low mantissa bits
+// are then n itself, so 2^n's bits are (bits + 127) << 23 (the magic's own bits shift out), which saves the
+// rounding, the clamp and the saturating conversion (a multi-instruction sequence on x86) per call. Lanes
+// below -87 (where n would leave the normal range, and -inf, whose r is NaN) are masked to 0 at the end.
 // @ts-ignore: decorator
 @inline
 function expNeg4(x: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
+  const magic = f32x4.splat(12582912.0); // 1.5 * 2^23
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504)), magic);
+  const n = f32x4.sub(t, magic);
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145752)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(1.42860677e-6)));
   let p = f32x4.add(f32x4.mul(r, f32x4.splat(1.0 / 720.0)), f32x4.splat(1.0 / 120.0));
@@ -36,8 +44,7 @@ function expNeg4(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  const ni = i32x4.trunc_sat_f32x4_s(f32x4.max(n, f32x4.splat(-126.0)));
-  const pow2 = i32x4.shl(i32x4.add(ni, i32x4.splat(127)), 23);
+  const pow2 = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
   const y = f32x4.mul(p, pow2);
   return v128.and(y, f32x4.ge(x, f32x4.splat(-87.0)));
 }
@@ -410,9 +417,12 @@ function scoresGemm(
 // 4 floats in scratch ([dpad / 4][4 rows][4]) so one running pointer with constant offsets reads them; its
 // scores are computed 4 rows x 2 keys per pass (8 accumulators, each key load serves 4 rows, each query
 // load 2 keys) and stored token-major ([TB][4 rows]), so the online softmax runs with the quad's rows in
-// the 4 lanes and P.V reads the 4 probabilities of a token at constant offsets; P.V keeps 4 rows x 8
-// columns of the output in registers over the block's values (each value load serves 4 rows), and folds
-// the rescaling by alpha into the accumulator loads. Rows left over (nq % 4) run one at a time.
+// the 4 lanes; the softmax writes each probability broadcast to 4 lanes ([TB][4 rows][4], 2 KB per quad,
+// in L1), so P.V reads them with plain vector loads (JSC compiles a splat load at a constant offset to a
+// scalar load plus a register broadcast, an extra FP-pipe op per row and token); P.V keeps 4 rows x 8
+// columns of the output in registers over the block's values (each value load serves 4 rows), two tokens
+// per iteration, and folds the rescaling by alpha into the accumulator loads. Rows left over (nq % 4) run
+// one at a time.
 function runTask(
   rec: usize,
   qidx: usize,
@@ -425,6 +435,7 @@ function runTask(
   dpad: i32,
   scale: f32,
   gemm: bool,
+  pb: usize,
 ): void {
   const kPtr = <usize> load<u32>(rec);
   const vPtr = <usize> load<u32>(rec, 4);
@@ -533,7 +544,7 @@ function runTask(
         v128.store(so, hsum4(a00, a10, a20, a30));
         v128.store(so, hsum4(a01, a11, a21, a31), 16);
       }
-      if (t < nb) {
+      if (t < nb && !gemm) {
         const k0 = kBase + <usize> t * tokenBytes;
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
         let qp = qg;
@@ -563,10 +574,14 @@ function runTask(
       lOld = f32x4.replace_lane(lOld, 3, load<f32>(st3 + dp4, 4));
       const mNew = f32x4.max(mOld, mx);
       let lsum = f32x4.splat(0);
+      const pq = pb + (<usize> g * sRow << 2); // P broadcast: [TB][4 rows][4 lanes]
       for (t = 0; t < nb; t++) {
-        const so = sg + (<usize> t << 4);
-        const p = expNeg4(f32x4.sub(v128.load(so), mNew));
-        v128.store(so, p);
+        const p = expNeg4(f32x4.sub(v128.load(sg + (<usize> t << 4)), mNew));
+        const po = pq + (<usize> t << 6);
+        v128.store(po, v128.shuffle<f32>(p, p, 0, 0, 0, 0));
+        v128.store(po, v128.shuffle<f32>(p, p, 1, 1, 1, 1), 16);
+        v128.store(po, v128.shuffle<f32>(p, p, 2, 2, 2, 2), 32);
+        v128.store(po, v128.shuffle<f32>(p, p, 3, 3, 3, 3), 48);
         lsum = f32x4.add(lsum, p);
       }
       // alpha = e^(mOld - mNew) where the max grew (0 from an empty state), else exactly 1: never NaN
@@ -587,12 +602,15 @@ function runTask(
     }
 
     // O = alpha O + P V: 8 columns at a time for every quad in turn (the block's 8-column slice of V stays
-    // in L1 across quads), 4 rows x 8 columns in registers, each value load serving the 4 rows
-    const pEnd = <usize> nb << 4;
+    // in L1 across quads), 4 rows x 8 columns in registers, each value load serving the 4 rows; the
+    // probabilities come pre-broadcast from the softmax (plain vector loads: a splat load at an offset
+    // compiles to a scalar load and a register broadcast on x86), two tokens per iteration
+    const pEnd = <usize> nb << 6, pEnd2 = <usize> (nb & ~1) << 6;
+    const tokenBytes2 = tokenBytes << 1;
     let co: usize = 0;
     for (; co + 32 <= dp4; co += 32) {
       for (let g = 0; g < nq4; g += 4) {
-        const sg = sc + <usize> g * sRow;
+        const pq = pb + (<usize> g * sRow << 2);
         const st0 = states + <usize> (state0 + g) * ss + co;
         const st1 = st0 + ss, st2 = st1 + ss, st3 = st2 + ss;
         const al0 = v128.load32_splat(st0 - co + dp4, 8), al1 = v128.load32_splat(st1 - co + dp4, 8);
@@ -602,21 +620,51 @@ function runTask(
         let x20 = f32x4.mul(v128.load(st2), al2), x21 = f32x4.mul(v128.load(st2, 16), al2);
         let x30 = f32x4.mul(v128.load(st3), al3), x31 = f32x4.mul(v128.load(st3, 16), al3);
         let vp = vBase + co;
-        for (let pp: usize = 0; pp < pEnd; pp += 16) {
+        let pp: usize = 0;
+        for (; pp < pEnd2; pp += 128) {
+          let v0 = v128.load(vp), v1 = v128.load(vp, 16);
+          let p = v128.load(pq + pp);
+          x00 = f32x4.add(x00, f32x4.mul(p, v0));
+          x01 = f32x4.add(x01, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 16);
+          x10 = f32x4.add(x10, f32x4.mul(p, v0));
+          x11 = f32x4.add(x11, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 32);
+          x20 = f32x4.add(x20, f32x4.mul(p, v0));
+          x21 = f32x4.add(x21, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 48);
+          x30 = f32x4.add(x30, f32x4.mul(p, v0));
+          x31 = f32x4.add(x31, f32x4.mul(p, v1));
+          v0 = v128.load(vp + tokenBytes);
+          v1 = v128.load(vp + tokenBytes, 16);
+          p = v128.load(pq + pp, 64);
+          x00 = f32x4.add(x00, f32x4.mul(p, v0));
+          x01 = f32x4.add(x01, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 80);
+          x10 = f32x4.add(x10, f32x4.mul(p, v0));
+          x11 = f32x4.add(x11, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 96);
+          x20 = f32x4.add(x20, f32x4.mul(p, v0));
+          x21 = f32x4.add(x21, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 112);
+          x30 = f32x4.add(x30, f32x4.mul(p, v0));
+          x31 = f32x4.add(x31, f32x4.mul(p, v1));
+          vp += tokenBytes2;
+        }
+        if (pp < pEnd) { // odd token count
           const v0 = v128.load(vp), v1 = v128.load(vp, 16);
-          const p0 = v128.load32_splat(sg + pp);
-          x00 = f32x4.add(x00, f32x4.mul(p0, v0));
-          x01 = f32x4.add(x01, f32x4.mul(p0, v1));
-          const p1 = v128.load32_splat(sg + pp, 4);
-          x10 = f32x4.add(x10, f32x4.mul(p1, v0));
-          x11 = f32x4.add(x11, f32x4.mul(p1, v1));
-          const p2 = v128.load32_splat(sg + pp, 8);
-          x20 = f32x4.add(x20, f32x4.mul(p2, v0));
-          x21 = f32x4.add(x21, f32x4.mul(p2, v1));
-          const p3 = v128.load32_splat(sg + pp, 12);
-          x30 = f32x4.add(x30, f32x4.mul(p3, v0));
-          x31 = f32x4.add(x31, f32x4.mul(p3, v1));
-          vp += tokenBytes;
+          let p = v128.load(pq + pp);
+          x00 = f32x4.add(x00, f32x4.mul(p, v0));
+          x01 = f32x4.add(x01, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 16);
+          x10 = f32x4.add(x10, f32x4.mul(p, v0));
+          x11 = f32x4.add(x11, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 32);
+          x20 = f32x4.add(x20, f32x4.mul(p, v0));
+          x21 = f32x4.add(x21, f32x4.mul(p, v1));
+          p = v128.load(pq + pp, 48);
+          x30 = f32x4.add(x30, f32x4.mul(p, v0));
+          x31 = f32x4.add(x31, f32x4.mul(p, v1));
         }
         v128.store(st0, x00);
         v128.store(st0, x01, 16);
@@ -630,7 +678,7 @@ function runTask(
     }
     if (co < dp4) { // dpad % 8 == 4
       for (let g = 0; g < nq4; g += 4) {
-        const sg = sc + <usize> g * sRow;
+        const pq = pb + (<usize> g * sRow << 2);
         const st0 = states + <usize> (state0 + g) * ss;
         const st1 = st0 + ss, st2 = st1 + ss, st3 = st2 + ss;
         let x0 = f32x4.mul(v128.load(st0 + co), v128.load32_splat(st0 + dp4, 8));
@@ -638,12 +686,12 @@ function runTask(
         let x2 = f32x4.mul(v128.load(st2 + co), v128.load32_splat(st2 + dp4, 8));
         let x3 = f32x4.mul(v128.load(st3 + co), v128.load32_splat(st3 + dp4, 8));
         let vp = vBase + co;
-        for (let pp: usize = 0; pp < pEnd; pp += 16) {
+        for (let pp: usize = 0; pp < pEnd; pp += 64) {
           const v0 = v128.load(vp);
-          x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(sg + pp), v0));
-          x1 = f32x4.add(x1, f32x4.mul(v128.load32_splat(sg + pp, 4), v0));
-          x2 = f32x4.add(x2, f32x4.mul(v128.load32_splat(sg + pp, 8), v0));
-          x3 = f32x4.add(x3, f32x4.mul(v128.load32_splat(sg + pp, 12), v0));
+          x0 = f32x4.add(x0, f32x4.mul(v128.load(pq + pp), v0));
+          x1 = f32x4.add(x1, f32x4.mul(v128.load(pq + pp, 16), v0));
+          x2 = f32x4.add(x2, f32x4.mul(v128.load(pq + pp, 32), v0));
+          x3 = f32x4.add(x3, f32x4.mul(v128.load(pq + pp, 48), v0));
           vp += tokenBytes;
         }
         v128.store(st0 + co, x0);
@@ -759,11 +807,12 @@ export function run_bins(
   for (let w = w0; w < w1; w++) {
     const qs = scratch + <usize> w * <usize> scratchStride;
     const sc = qs + ((<usize> maxQ * <usize> dpad) << 2);
+    const pb = sc + ((<usize> maxQ * <usize> TB) << 2);
     const a = <i32> load<u32>(binStart + (<usize> w << 2));
     const b = <i32> load<u32>(binStart + (<usize> (w + 1) << 2));
     for (let i = a; i < b; i++) {
       const ti = <usize> load<u32>(binTasks + (<usize> i << 2));
-      runTask(tasks + (ti << 5), qidx, q, states, qs, sc, kvStride, d, dpad, scale, gemm != 0);
+      runTask(tasks + (ti << 5), qidx, q, states, qs, sc, kvStride, d, dpad, scale, gemm != 0, pb);
     }
   }
 }
@@ -801,6 +850,7 @@ export function run_queue(
   for (let w = w0; w < w1; w++) {
     const qs = scratch + <usize> w * <usize> scratchStride;
     const sc = qs + ((<usize> maxQ * <usize> dpad) << 2);
+    const pb = sc + ((<usize> maxQ * <usize> TB) << 2);
     let taken: u32 = 0, work: u32 = 0, first: u32 = <u32> nTasks;
     while (true) {
       const i = <i32> atomic.add<u32>(counter, 1);
@@ -808,7 +858,7 @@ export function run_queue(
       if (taken == 0) first = <u32> i;
       const ti = <usize> load<u32>(order + (<usize> i << 2));
       const rec = tasks + (ti << 5);
-      runTask(rec, qidx, q, states, qs, sc, kvStride, d, dpad, scale, gemm != 0);
+      runTask(rec, qidx, q, states, qs, sc, kvStride, d, dpad, scale, gemm != 0, pb);
       taken++;
       work += load<u32>(rec, 12) * load<u32>(rec, 24);
       // whoever completes the last task sees every state written (atomics are sequentially consistent)

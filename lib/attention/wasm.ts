@@ -14,7 +14,10 @@ import type { PrefixKVCache } from "./tree.ts";
 import { getPool } from "../runtime/pool.ts";
 import { getArena, loadKernel, type WasmBlock } from "../runtime/wasm.ts";
 
-/** Tokens per block in the kernel (scores scratch is TB floats per query row). */
+/**
+ * Tokens per block in the kernel (scratch per query row: TB floats of scores and 4 TB of pre-broadcast
+ * probabilities).
+ */
 const TB = 32;
 
 /**
@@ -132,7 +135,7 @@ export async function runPlanWasm(
       bs[W] = k;
     }
     const maxQ = Math.max(1, plan.maxRowsPerTask);
-    const scratchStride = (4 * maxQ * (dpad + TB) + 15) & ~15;
+    const scratchStride = (4 * maxQ * (dpad + 5 * TB) + 15) & ~15;
     const scratch = take(scratchStride * W);
     const rowStart = take(4 * (rows + 1));
     arena.u32(rowStart.ptr, rows + 1).set(plan.rowStart);
