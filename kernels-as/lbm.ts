@@ -108,48 +108,55 @@ function densityRowScalar(f: usize, rho: usize, mask: usize, nx: i32, ny: i32, n
 export function density_rows_simd(
   f: usize, rho: usize, mask: usize, rowmin: usize, nx: i32, ny: i32, stride: i32, i0: i32, i1: i32,
 ): void {
-  for (let y = i0; y < i1; y++) st(rowmin, y, densityRowSimd(f, rho, mask, nx, ny, stride, y));
+  for (let y = i0; y < i1; y++) st(rowmin, y, densityRowSimd(f, rho, mask, nx, ny, stride, y, false));
 }
 
-function densityRowSimd(f: usize, rho: usize, mask: usize, nx: i32, ny: i32, n: i32, y: i32): f32 {
-  const big = f32x4.splat(1e30);
-  {
-    let m: f32 = 1e30;
-    let vm = big;
-    const y0 = y * nx, ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
-    let x = 0;
-    for (; x < 1 && x < nx; x++) {
-      const c = densityCell(f, rho, n, nx, ny, x, y);
-      if (load<i32>(mask + (<usize>c << 2)) == 0) m = min<f32>(m, min<f32>(ld(rho, c), ld(rho, c + n)));
-    }
-    for (; x + 4 <= nx - 1; x += 4) {
-      const b1 = f, b2 = f + (<usize>(9 * n) << 2);
-      const r1 = f32x4.add(
-        f32x4.add(f32x4.add(ldv(b1, y0 + x), ldv(b1, n + y0 + x - 1)), f32x4.add(ldv(b1, 2 * n + ym + x), ldv(b1, 3 * n + y0 + x + 1))),
-        f32x4.add(
-          f32x4.add(f32x4.add(ldv(b1, 4 * n + yp + x), ldv(b1, 5 * n + ym + x - 1)), f32x4.add(ldv(b1, 6 * n + ym + x + 1), ldv(b1, 7 * n + yp + x + 1))),
-          ldv(b1, 8 * n + yp + x - 1),
-        ),
-      );
-      const r2 = f32x4.add(
-        f32x4.add(f32x4.add(ldv(b2, y0 + x), ldv(b2, n + y0 + x - 1)), f32x4.add(ldv(b2, 2 * n + ym + x), ldv(b2, 3 * n + y0 + x + 1))),
-        f32x4.add(
-          f32x4.add(f32x4.add(ldv(b2, 4 * n + yp + x), ldv(b2, 5 * n + ym + x - 1)), f32x4.add(ldv(b2, 6 * n + ym + x + 1), ldv(b2, 7 * n + yp + x + 1))),
-          ldv(b2, 8 * n + yp + x - 1),
-        ),
-      );
-      stv(rho, y0 + x, r1);
-      stv(rho, n + y0 + x, r2);
-      const solid = ldv(mask, y0 + x);
-      vm = f32x4.min(vm, v128.bitselect(big, f32x4.min(r1, r2), solid));
-    }
-    for (; x < nx; x++) {
-      const c = densityCell(f, rho, n, nx, ny, x, y);
-      if (load<i32>(mask + (<usize>c << 2)) == 0) m = min<f32>(m, min<f32>(ld(rho, c), ld(rho, c + n)));
-    }
-    m = min<f32>(m, min<f32>(min<f32>(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), min<f32>(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3))));
-    return m;
+// fluid: the row has no solid cell (its minimum needs no mask)
+function densityRowSimd(f: usize, rho: usize, mask: usize, nx: i32, ny: i32, n: i32, y: i32, fluid: bool): f32 {
+  const y0 = y * nx, ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
+  let m: f32 = 1e30;
+  let x = 0;
+  for (; x < 1 && x < nx; x++) {
+    const c = densityCell(f, rho, n, nx, ny, x, y);
+    if (load<i32>(mask + (<usize>c << 2)) == 0) m = min<f32>(m, min<f32>(ld(rho, c), ld(rho, c + n)));
   }
+  // groups of 4 cells at 1 <= x, x + 3 <= nx - 2: one component at a time (few live vectors); the
+  // second one also takes the minimum over the fluid cells
+  const groups = nx >= 6 ? (nx - 2) >> 2 : 0;
+  const n4 = <usize>n << 2;
+  const dm = <usize>(ym - y0) << 2, dp = <usize>(yp - y0) << 2;
+  const K2 = n4 * 2 + dm, K4 = n4 * 4 + dp, K5 = n4 * 5 + dm, K6 = n4 * 6 + dm, K7 = n4 * 7 + dp;
+  const K8 = n4 * 8 + dp, K3 = n4 * 3;
+  const big = f32x4.splat(1e30);
+  let vm = big;
+  for (let s = 0; s < 2; s++) {
+    let p = f + n4 * (9 * s) + (<usize>(y0 + x - 1) << 2);
+    let o = rho + n4 * s + (<usize>(y0 + x) << 2);
+    let k = mask + (<usize>(y0 + x) << 2);
+    for (let g = 0; g < groups; g++) {
+      const r = f32x4.add(
+        f32x4.add(f32x4.add(v128.load(p, 4), v128.load(p + n4)), f32x4.add(v128.load(p + K2, 4), v128.load(p + K3, 8))),
+        f32x4.add(
+          f32x4.add(f32x4.add(v128.load(p + K4, 4), v128.load(p + K5)), f32x4.add(v128.load(p + K6, 8), v128.load(p + K7, 8))),
+          v128.load(p + K8),
+        ),
+      );
+      v128.store(o, r);
+      if (s == 1) {
+        const both = f32x4.min(v128.load(o - n4), r);
+        vm = f32x4.min(vm, fluid ? both : v128.bitselect(big, both, v128.load(k)));
+      }
+      p += 16;
+      o += 16;
+      k += 16;
+    }
+  }
+  m = min<f32>(m, min<f32>(min<f32>(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), min<f32>(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3))));
+  for (x += 4 * groups; x < nx; x++) {
+    const c = densityCell(f, rho, n, nx, ny, x, y);
+    if (load<i32>(mask + (<usize>c << 2)) == 0) m = min<f32>(m, min<f32>(ld(rho, c), ld(rho, c + n)));
+  }
+  return m;
 }
 
 function setParams(params: usize, nx: i32, ny: i32): void {
@@ -273,7 +280,9 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
 // Pull-stream + Guo-forced BGK collision of both components, rows [i0, i1), scalar.
 // params: [1/tau1, 1/tau2, 1-1/(2tau1), 1-1/(2tau2), G, gx, gy, Gads1, Gads2, near, w_axis, w_diagonal]
 // (near = 1: the stencil is the 8 nearest neighbours with those weights, E4), then the plane stride S as
-// an i32 at byte 48; wall = 0 without adhesion.
+// an i32 at byte 48 and, for the SIMD kernels, the address of the scratch of the fast rows as an i32 at
+// byte 52 (fast_slot_bytes() per thread; 0: no fast rows) and of a table of ny i32 (1: the row has a
+// solid cell) at byte 56 (0: the kernels scan the mask); wall = 0 without adhesion.
 export function collide_rows_scalar(
   fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, params: usize,
   nx: i32, ny: i32, i0: i32, i1: i32,
@@ -444,6 +453,271 @@ function groupSimd(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize,
   relaxBothV(fin, fout, n, c, ym, yp, x, r1, r2, f1x, f1y, f2x, f2y, om1, om2, ux, uy);
 }
 
+// ---- SIMD fast rows (E4, no adhesion, no solid cell in the row) -----------------------------------------
+//
+// A row whose cells are all fluid, with the nearest-neighbour stencil and no adhesion force, runs as a
+// sequence of short loops over the row (chunks of FAST_G groups of 4 cells) that pass their results
+// through the thread's scratch slot instead of one loop body that does everything. One body keeps ~30
+// vectors live and the engines' register allocators spill most of them (x86 has 16 xmm registers), and
+// it keeps ~40 memory streams busy at once; each short loop has few live vectors and streams:
+//  1. fastMoments, per component: density and momentum of the 9 pulled populations and the E4 gradient
+//     of the component's density (9 population streams and one density row);
+//  2. fastVelocity: forces, the common velocity and, per component, the coefficients below;
+//  3. fastCollide, per component: the collision (9 populations in, from cache, and 9 out).
+// With eu = e.u, eF = e.F, Z = om r (1 - 1.5 u^2) - 3 sc u.F, the collision of the opposite pair
+// (q, qb) is f_q' = f_q + (A + B - om f_q), f_qb' = f_qb + (A - B - om f_qb) with
+// A = w Z + 4.5 w eu (om r eu + 2 sc eF) and B = 3 w (om r eu + sc eF) (BGK with Guo's source, as
+// pairV). Both are linear in e apart from eu, so step 2 stores Z' = w1 Z, P'_a = 3 w1 (om r u_a + sc F_a)
+// and Q'_a = 4.5 w1 (om r u_a + 2 sc F_a) (a = x, y) and the diagonal pairs take w5 = w1 / 4 times their
+// sums and differences.
+const FAST_G: i32 = 256;
+// bytes per group in the scratch slot (12 vectors: see G_*) and per slot (constant table, then groups)
+const FAST_GB: i32 = 192;
+const FAST_SLOT: i32 = 288 + FAST_G * FAST_GB;
+
+// Bytes of one thread's scratch slot of the fast rows (the caller allocates one per thread).
+export function fast_slot_bytes(): i32 {
+  return FAST_SLOT;
+}
+
+// The constants of steps 1 and 2, splatted, at the start of the slot: loaded where they are used, so that the
+// engines do not hoist them out of the loop into registers (there are more of them than registers).
+const CT_WA: i32 = 0, CT_WD: i32 = 16, CT_MG: i32 = 32, CT_BX: i32 = 48, CT_BY: i32 = 64, CT_OM1: i32 = 80;
+const CT_OM2: i32 = 96, CT_SC1: i32 = 112, CT_SC2: i32 = 128, CT_SC31: i32 = 144, CT_SC32: i32 = 160;
+const CT_HALF: i32 = 176, CT_ONE: i32 = 192, CT_15: i32 = 208, CT_W1: i32 = 224, CT_W13: i32 = 240;
+const CT_W145: i32 = 256, CT_BYTES: i32 = 288;
+
+function fastTable(t: usize): void {
+  v128.store(t, f32x4.splat(WAX), CT_WA);
+  v128.store(t, f32x4.splat(WDG), CT_WD);
+  v128.store(t, f32x4.splat(-GC), CT_MG);
+  v128.store(t, f32x4.splat(BX), CT_BX);
+  v128.store(t, f32x4.splat(BY), CT_BY);
+  v128.store(t, f32x4.splat(OM1), CT_OM1);
+  v128.store(t, f32x4.splat(OM2), CT_OM2);
+  v128.store(t, f32x4.splat(SC1), CT_SC1);
+  v128.store(t, f32x4.splat(SC2), CT_SC2);
+  v128.store(t, f32x4.splat(3.0 * SC1), CT_SC31);
+  v128.store(t, f32x4.splat(3.0 * SC2), CT_SC32);
+  v128.store(t, f32x4.splat(0.5), CT_HALF);
+  v128.store(t, f32x4.splat(1.0), CT_ONE);
+  v128.store(t, f32x4.splat(1.5), CT_15);
+  v128.store(t, f32x4.splat(1.0 / 9.0), CT_W1);
+  v128.store(t, f32x4.splat(3.0 / 9.0), CT_W13);
+  v128.store(t, f32x4.splat(4.5 / 9.0), CT_W145);
+}
+
+// Offsets in a group's part of the slot: what fastCollide reads (ux, uy, then Z', P'x, P'y, Q'x, Q'y of
+// each component) and, at the same place before, r, jx, jy, gx, gy of each component (from fastMoments
+// for fastVelocity, which loads all of them before it stores anything of the group).
+const G_UX: i32 = 0, G_UY: i32 = 16, G_C1: i32 = 32, G_C2: i32 = 112, G_M1: i32 = 0, G_G1: i32 = 48;
+const G_M2: i32 = 80, G_G2: i32 = 128;
+
+// Step 1, one component: density and momentum (r, jx, jy at G_M*) and the E4 gradient of its
+// density (the same arithmetic as groupSimd, at G_G*). p points at x - 1 of row y of the component's
+// plane 0, K* are the byte offsets of the planes with their row shifts; pr points at x - 1 of row y of
+// the component's density, dm, dp are the row shifts.
+function fastMoments(
+  p: usize, pr: usize, ps: usize, t: usize, n4: usize, dm: usize, dp: usize, K2: usize, K3: usize, K4: usize,
+  K5: usize, K6: usize, K7: usize, K8: usize, G: i32,
+): void {
+  for (let g = 0; g < G; g++) {
+    let u = v128.load(p + n4), v = v128.load(p + K3, 8);
+    let r = f32x4.add(u, v);
+    let jx = f32x4.sub(u, v);
+    u = v128.load(p + K2, 4);
+    v = v128.load(p + K4, 4);
+    r = f32x4.add(r, f32x4.add(u, v));
+    let jy = f32x4.sub(u, v);
+    u = v128.load(p + K5);
+    v = v128.load(p + K7, 8);
+    let s = f32x4.add(u, v), d = f32x4.sub(u, v);
+    jx = f32x4.add(jx, d);
+    jy = f32x4.add(jy, d);
+    u = v128.load(p + K6, 8);
+    v = v128.load(p + K8);
+    s = f32x4.add(s, f32x4.add(u, v));
+    d = f32x4.sub(v, u);
+    v128.store(ps, f32x4.add(f32x4.add(v128.load(p, 4), r), s));
+    v128.store(ps, f32x4.add(jx, d), 16);
+    v128.store(ps, f32x4.sub(jy, d), 32);
+    const pm = pr + dm, pp = pr + dp;
+    const wa = v128.load(t, CT_WA), wd = v128.load(t, CT_WD);
+    v128.store(ps, gradX(pr, pm, pp, wa, wd), G_G1 - G_M1);
+    v128.store(ps, gradY(pm, pp, wa, wd), G_G1 - G_M1 + 16);
+    p += 16;
+    pr += 16;
+    ps += FAST_GB;
+  }
+}
+
+// Step 2: forces, the common velocity (ux, uy at G_UX, G_UY) and for each component Z', P'x,
+// P'y, Q'x, Q'y (see above, at G_C*).
+function fastVelocity(ps: usize, t: usize, G: i32): void {
+  for (let g = 0; g < G; g++) {
+    const r1 = v128.load(ps, G_M1), r2 = v128.load(ps, G_M2);
+    // the force on component 1 comes from the gradient of component 2 and vice versa
+    const f1x = f32x4.mul(r1, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G2)), v128.load(t, CT_BX)));
+    const f1y = f32x4.mul(r1, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G2 + 16)), v128.load(t, CT_BY)));
+    const f2x = f32x4.mul(r2, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G1)), v128.load(t, CT_BX)));
+    const f2y = f32x4.mul(r2, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G1 + 16)), v128.load(t, CT_BY)));
+    const om1 = v128.load(t, CT_OM1), om2 = v128.load(t, CT_OM2), half = v128.load(t, CT_HALF);
+    const inv = f32x4.div(v128.load(t, CT_ONE), f32x4.add(f32x4.mul(om1, r1), f32x4.mul(om2, r2)));
+    const ux = f32x4.mul(
+      f32x4.add(
+        f32x4.mul(om1, f32x4.add(v128.load(ps, G_M1 + 16), f32x4.mul(half, f1x))),
+        f32x4.mul(om2, f32x4.add(v128.load(ps, G_M2 + 16), f32x4.mul(half, f2x))),
+      ),
+      inv,
+    );
+    const uy = f32x4.mul(
+      f32x4.add(
+        f32x4.mul(om1, f32x4.add(v128.load(ps, G_M1 + 32), f32x4.mul(half, f1y))),
+        f32x4.mul(om2, f32x4.add(v128.load(ps, G_M2 + 32), f32x4.mul(half, f2y))),
+      ),
+      inv,
+    );
+    v128.store(ps, ux, G_UX);
+    v128.store(ps, uy, G_UY);
+    const c0 = f32x4.sub(
+      v128.load(t, CT_ONE),
+      f32x4.mul(v128.load(t, CT_15), f32x4.add(f32x4.mul(ux, ux), f32x4.mul(uy, uy))),
+    );
+    fastCoef(ps + G_C1, t, r1, f1x, f1y, ux, uy, c0, CT_OM1, CT_SC1, CT_SC31);
+    fastCoef(ps + G_C2, t, r2, f2x, f2y, ux, uy, c0, CT_OM2, CT_SC2, CT_SC32);
+    ps += FAST_GB;
+  }
+}
+
+// Z', P'x, P'y, Q'x, Q'y of one component at q; om, sc, sc3 are the table offsets of its constants.
+@inline function fastCoef(
+  q: usize, t: usize, r: v128, fx: v128, fy: v128, ux: v128, uy: v128, c0: v128, om: i32, sc: i32, sc3: i32,
+): void {
+  const omr = f32x4.mul(v128.load(t + <usize>om), r);
+  const uF = f32x4.add(f32x4.mul(ux, fx), f32x4.mul(uy, fy));
+  v128.store(q, f32x4.mul(v128.load(t, CT_W1), f32x4.sub(f32x4.mul(omr, c0), f32x4.mul(v128.load(t + <usize>sc3), uF))));
+  const bx = f32x4.mul(v128.load(t + <usize>sc), fx), px = f32x4.add(f32x4.mul(omr, ux), bx);
+  v128.store(q, f32x4.mul(v128.load(t, CT_W13), px), 16);
+  v128.store(q, f32x4.mul(v128.load(t, CT_W145), f32x4.add(px, bx)), 48);
+  const by = f32x4.mul(v128.load(t + <usize>sc), fy), py = f32x4.add(f32x4.mul(omr, uy), by);
+  v128.store(q, f32x4.mul(v128.load(t, CT_W13), py), 32);
+  v128.store(q, f32x4.mul(v128.load(t, CT_W145), f32x4.add(py, by)), 64);
+}
+
+// Steps 1 and 2 over groups [0, G) at x = xs + 4 g of row y (its neighbours ym, yp): the slot sp holds
+// the constant table, then FAST_GB bytes per group.
+function fastPrepare(fin: usize, rho: usize, sp: usize, y: i32, ym: i32, yp: i32, xs: i32, G: i32): void {
+  const n = N, nx = NX;
+  const y0 = y * nx;
+  const n4 = <usize>n << 2;
+  const dm = <usize>(ym - y0) << 2, dp = <usize>(yp - y0) << 2;
+  const K2 = n4 * 2 + dm, K4 = n4 * 4 + dp, K5 = n4 * 5 + dm, K6 = n4 * 6 + dm, K7 = n4 * 7 + dp;
+  const K8 = n4 * 8 + dp, K3 = n4 * 3;
+  const t = sp, ps = sp + CT_BYTES;
+  fastTable(t);
+  const pa = fin + (<usize>(y0 + xs - 1) << 2), pr = rho + (<usize>(y0 + xs - 1) << 2);
+  fastMoments(pa, pr, ps + G_M1, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G);
+  fastMoments(pa + n4 * 9, pr + n4, ps + G_M2, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G);
+  fastVelocity(ps, t, G);
+}
+
+// Step 3, one component: fin, fout point at the component's 9 planes, its coefficients are at sp + co.
+// Each population gets the increment d_q = A +- B - om f_q, and the rest one minus the sum of the other
+// increments: near equilibrium the increments are small, so f_q + d_q rounds to within an ulp of f_q
+// there and the f32 rounding does not bias the mass (a formula for the new rest population from A, r and
+// f_0 does: its rounding error is the same in every cell of a uniform region).
+function fastCollide(fin: usize, fout: usize, sp: usize, co: i32, om_: f32, y: i32, ym: i32, yp: i32, xs: i32, G: i32): void {
+  const n = N, nx = NX;
+  const y0 = y * nx;
+  const n4 = <usize>n << 2;
+  const dm = <usize>(ym - y0) << 2, dp = <usize>(yp - y0) << 2;
+  const K2 = n4 * 2 + dm, K4 = n4 * 4 + dp, K5 = n4 * 5 + dm, K6 = n4 * 6 + dm, K7 = n4 * 7 + dp;
+  const K8 = n4 * 8 + dp, K3 = n4 * 3;
+  const om = f32x4.splat(om_);
+  let pa = fin + (<usize>(y0 + xs - 1) << 2);
+  let po = fout + (<usize>(y0 + xs) << 2);
+  let ps = sp + CT_BYTES;
+  for (let g = 0; g < G; g++) {
+    const ux = v128.load(ps), uy = v128.load(ps, 16);
+    const q = ps + <usize>co;
+    const z = v128.load(q), px = v128.load(q, 16), py = v128.load(q, 32), qx = v128.load(q, 48), qy = v128.load(q, 64);
+    // E/W
+    let u = f32x4.add(z, f32x4.mul(ux, qx));
+    let f = v128.load(pa + n4), fb = v128.load(pa + K3, 8);
+    let d = f32x4.sub(f32x4.add(u, px), f32x4.mul(om, f)), db = f32x4.sub(f32x4.sub(u, px), f32x4.mul(om, fb));
+    v128.store(po + n4, f32x4.add(f, d));
+    v128.store(po + K3, f32x4.add(fb, db));
+    let sum = f32x4.add(d, db);
+    // N/S
+    u = f32x4.add(z, f32x4.mul(uy, qy));
+    f = v128.load(pa + K2, 4);
+    fb = v128.load(pa + K4, 4);
+    d = f32x4.sub(f32x4.add(u, py), f32x4.mul(om, f));
+    db = f32x4.sub(f32x4.sub(u, py), f32x4.mul(om, fb));
+    v128.store(po + n4 * 2, f32x4.add(f, d));
+    v128.store(po + n4 * 4, f32x4.add(fb, db));
+    sum = f32x4.add(sum, f32x4.add(d, db));
+    // NE/SW: w5 = w1 / 4
+    const quarter = f32x4.splat(0.25);
+    let t = f32x4.add(z, f32x4.mul(f32x4.add(ux, uy), f32x4.add(qx, qy)));
+    let p = f32x4.add(px, py);
+    f = v128.load(pa + K5);
+    fb = v128.load(pa + K7, 8);
+    d = f32x4.sub(f32x4.mul(quarter, f32x4.add(t, p)), f32x4.mul(om, f));
+    db = f32x4.sub(f32x4.mul(quarter, f32x4.sub(t, p)), f32x4.mul(om, fb));
+    v128.store(po + n4 * 5, f32x4.add(f, d));
+    v128.store(po + n4 * 7, f32x4.add(fb, db));
+    sum = f32x4.add(sum, f32x4.add(d, db));
+    // NW/SE
+    t = f32x4.add(z, f32x4.mul(f32x4.sub(uy, ux), f32x4.sub(qy, qx)));
+    p = f32x4.sub(py, px);
+    f = v128.load(pa + K6, 8);
+    fb = v128.load(pa + K8);
+    d = f32x4.sub(f32x4.mul(quarter, f32x4.add(t, p)), f32x4.mul(om, f));
+    db = f32x4.sub(f32x4.mul(quarter, f32x4.sub(t, p)), f32x4.mul(om, fb));
+    v128.store(po + n4 * 6, f32x4.add(f, d));
+    v128.store(po + n4 * 8, f32x4.add(fb, db));
+    sum = f32x4.add(sum, f32x4.add(d, db));
+    // rest: minus the sum of the other increments
+    v128.store(po, f32x4.sub(v128.load(pa, 4), sum));
+    pa += 16;
+    po += 16;
+    ps += FAST_GB;
+  }
+}
+
+// Whether row y has a solid cell: rows[y] != 0 from the caller's table if rows != 0 (params byte 56),
+// else from the mask.
+@inline function solidRow(rows: usize, mask: usize, y: i32): bool {
+  return rows != 0 ? load<i32>(rows + (<usize>y << 2)) != 0 : rowHasSolid(mask, y * NX, NX);
+}
+
+// Whether cells y0 .. y0 + nx have a solid cell.
+function rowHasSolid(mask: usize, y0: i32, nx: i32): bool {
+  let acc = i32x4.splat(0);
+  let x = 0;
+  for (; x + 4 <= nx; x += 4) acc = v128.or(acc, ldv(mask, y0 + x));
+  let s = v128.any_true(acc);
+  for (; x < nx; x++) s = s || load<i32>(mask + (<usize>(y0 + x) << 2)) != 0;
+  return s;
+}
+
+// Collides a fast row (all fluid, E4, no adhesion) with the scratch slot sp.
+function collideRowFast(fin: usize, fout: usize, rho: usize, stn: usize, K: i32, sp: usize, y: i32): void {
+  const nx = NX, ny = NY, n9 = <usize>(9 * N) << 2;
+  const ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
+  let x = 0;
+  for (; x < 2 && x < nx; x++) cellScalar(fin, fout, rho, 0, stn, K, x, y);
+  const groups = nx >= 8 ? (nx - 4) >> 2 : 0;
+  for (let g0 = 0; g0 < groups; g0 += FAST_G) {
+    const G = min(FAST_G, groups - g0), xs = 2 + 4 * g0;
+    fastPrepare(fin, rho, sp, y, ym, yp, xs, G);
+    fastCollide(fin, fout, sp, G_C1, OM1, y, ym, yp, xs, G);
+    fastCollide(fin + n9, fout + n9, sp, G_C2, OM2, y, ym, yp, xs, G);
+  }
+  for (x = 2 + 4 * groups; x < nx; x++) cellScalar(fin, fout, rho, 0, stn, K, x, y);
+}
+
 // SIMD version of collide_rows_scalar: groups of 4 fluid cells at 2 <= x, x + 3 <= nx - 3 use f32x4,
 // edge cells (periodic wrap of the stencil) and groups containing solid cells use the scalar path.
 export function collide_rows_simd(
@@ -451,7 +725,8 @@ export function collide_rows_simd(
   nx: i32, ny: i32, i0: i32, i1: i32,
 ): void {
   setParams(params, nx, ny);
-  for (let y = i0; y < i1; y++) collideRowSimd(fin, fout, rho, mask, wall, stn, K, y);
+  const sp = <usize>load<i32>(params, 52), rows = <usize>load<i32>(params, 56);
+  for (let y = i0; y < i1; y++) collideRowSimd(fin, fout, rho, mask, wall, stn, K, sp, rows, y);
 }
 
 function collideRowScalar(fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, y: i32): void {
@@ -461,9 +736,16 @@ function collideRowScalar(fin: usize, fout: usize, rho: usize, mask: usize, wall
   }
 }
 
-function collideRowSimd(fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, y: i32): void {
+function collideRowSimd(
+  fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, sp: usize, rows: usize,
+  y: i32,
+): void {
   const nx = NX;
   const y0 = y * nx;
+  if (NEAR && wall == 0 && sp != 0 && !solidRow(rows, mask, y)) {
+    collideRowFast(fin, fout, rho, stn, K, sp, y);
+    return;
+  }
   let x = 0;
   for (; x < 2 && x < nx; x++) {
     if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
@@ -514,12 +796,22 @@ export function step_rows_simd(
   fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
   params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, i0: i32, i1: i32,
 ): void {
+  const sp = <usize>load<i32>(params, 52);
+  stepRowsSimd(fin, fout, rho, rhoOut, mask, wall, stn, K, params, bdst, bsrc, brow, rowmin, nx, ny, sp, i0, i1);
+}
+
+// step_rows_simd with the scratch slot sp of the fast rows (0: no fast rows).
+function stepRowsSimd(
+  fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
+  params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, sp: usize, i0: i32,
+  i1: i32,
+): void {
   setParams(params, nx, ny);
-  const n9 = 9 * N;
+  const n9 = 9 * N, rows = <usize>load<i32>(params, 56);
   for (let y = i0; y < i1; y++) {
-    collideRowSimd(fin, fout, rho, mask, wall, stn, K, y);
+    collideRowSimd(fin, fout, rho, mask, wall, stn, K, sp, rows, y);
     bounceRow(fout, bdst, bsrc, brow, y, n9);
-    if (y - 1 > i0) st(rowmin, y - 1, densityRowSimd(fout, rhoOut, mask, nx, ny, N, y - 1));
+    if (y - 1 > i0) st(rowmin, y - 1, densityRowSimd(fout, rhoOut, mask, nx, ny, N, y - 1, !solidRow(rows, mask, y - 1)));
   }
 }
 
@@ -545,9 +837,12 @@ export function step_blocks_simd(
   params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, counter: usize,
   block: i32, i0: i32, i1: i32,
 ): void {
+  // the pool gives every thread a distinct index range: slot i0 of the scratch is this thread's
+  const base = <usize>load<i32>(params, 52);
+  const sp = base != 0 ? base + <usize>(i0 * FAST_SLOT) : 0;
   for (;;) {
     const y0 = atomic.add<i32>(counter, 1) * block;
     if (y0 >= ny) break;
-    step_rows_simd(fin, fout, rho, rhoOut, mask, wall, stn, K, params, bdst, bsrc, brow, rowmin, nx, ny, y0, min(y0 + block, ny));
+    stepRowsSimd(fin, fout, rho, rhoOut, mask, wall, stn, K, params, bdst, bsrc, brow, rowmin, nx, ny, sp, y0, min(y0 + block, ny));
   }
 }

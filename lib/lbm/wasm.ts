@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from "../core/errors.ts";
 import { getPool } from "../runtime/pool.ts";
-import { getArena, loadKernel, type WasmArena, type WasmBlock } from "../runtime/wasm.ts";
+import { getArena, type KernelExports, loadKernel, type WasmArena, type WasmBlock } from "../runtime/wasm.ts";
 import { type LbmEngine, LbmInstabilityError } from "./engine.ts";
 import { findBadCell, type LbmParams, velocityFrom } from "./reference.ts";
 
@@ -39,7 +39,11 @@ export interface LbmWasmOptions {
  * the densities of the rows at the edges of the thread ranges and the virtual densities on solid nodes.
  * The SIMD collision relaxes opposite populations in pairs (shared even and odd parts of the
  * equilibrium and of Guo's source) and gives the rest population minus the sum of the other increments,
- * which keeps f32 mass conservation free of the bias of the rounded weights.
+ * which keeps f32 mass conservation free of the bias of the rounded weights. Rows without a solid cell,
+ * with the E4 stencil and no adhesion (the common case), take the SIMD kernel's fast rows: a few short
+ * loops per row that pass their results through a per-thread scratch slot (few live vectors, few memory
+ * streams at a time; kernels-as/lbm.ts, "SIMD fast rows"); a table of the rows with solid cells tells
+ * the kernel which rows those are.
  *
  * @example
  * ```ts
@@ -64,6 +68,8 @@ export class WasmLbm implements LbmEngine {
   #stn: number;
   #K: number;
   #params: number;
+  /** Scratch slots of the SIMD fast rows (0 until the first run). */
+  #scratch = 0;
   #plan: Record<string, number> = {};
   #n: number;
   /** Plane stride in f32 (see {@link planeStride}). */
@@ -118,7 +124,13 @@ export class WasmLbm implements LbmEngine {
         Math.abs(e.dx) <= 1 && Math.abs(e.dy) <= 1 && e.w === (e.dx !== 0 && e.dy !== 0 ? wDg : wAx)
       );
     this.#params = a(64);
-    this.#arena.i32(this.#params, 13)[12] = S;
+    // i32 at byte 52: the scratch of the SIMD sweep's fast rows, set by the first run (#scratchFor); at
+    // byte 56: which rows have a solid cell (the fast rows are the others)
+    const rows = a(4 * p.ny), solidRows = this.#arena.i32(rows, p.ny);
+    for (let y = 0; y < p.ny; y++) {
+      solidRows[y] = p.solid.subarray(y * p.nx, (y + 1) * p.nx).some((s) => s !== 0) ? 1 : 0;
+    }
+    this.#arena.i32(this.#params, 15).set([S, 0, rows], 12);
     this.#arena.f32(this.#params, 12).set([
       1 / p.tau[0],
       1 / p.tau[1],
@@ -166,6 +178,21 @@ export class WasmLbm implements LbmEngine {
     put("coefP", plan.coefP);
     put("tsum", plan.tsum);
     put("params", plan.params);
+  }
+
+  /**
+   * The SIMD sweep runs rows that are all fluid with the E4 stencil and no adhesion as short loops that
+   * pass their results through a per-thread scratch slot (kernels-as/lbm.ts, "SIMD fast rows"; about
+   * 48 KB, fast_slot_bytes()): one slot per thread, the address in the params block (i32 at byte 52;
+   * 0 = no fast rows). Allocated by the first run.
+   */
+  #scratchFor(k: KernelExports): void {
+    if (this.variant !== "simd" || this.#scratch) return;
+    const slot = k.fast_slot_bytes() as number;
+    const block = this.#arena.alloc(slot * Math.max(1, this.threads));
+    this.#blocks.push(block);
+    this.#scratch = block.ptr;
+    this.#arena.i32(this.#params, 15)[13] = block.ptr;
   }
 
   #f32(ptr: number, len: number): Float32Array {
@@ -235,6 +262,7 @@ export class WasmLbm implements LbmEngine {
   async run(steps: number, done: number): Promise<void> {
     const { nx, ny } = this.p;
     const k = await loadKernel("lbm");
+    this.#scratchFor(k);
     const pool = this.threads > 1 ? await getPool(this.threads) : null;
     const block = pool ? Math.max(4, Math.ceil(ny / (8 * this.threads))) : ny;
     const edges: number[] = [];
