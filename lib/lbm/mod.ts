@@ -67,6 +67,7 @@ export {
   laplaceJump,
   maxSpeed,
   pressure,
+  residualInSlug,
   type WallLayer,
   wallLayerProfile,
 } from "./observables.ts";

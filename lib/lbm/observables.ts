@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, requireLength } from "../core/errors.ts";
+import { InvalidArgumentError, requireInt, requireLength } from "../core/errors.ts";
 import type { VegaLiteSpec } from "../core/figure.ts";
 import { CS2 } from "./lattice.ts";
 
@@ -475,4 +475,59 @@ export function fieldHeatmap(
       color: { field, type: "quantitative", scale: { scheme: "viridis" } },
     },
   };
+}
+
+/**
+ * The invading slug of a periodic channel and the defending fluid left in it: the slug is the longest cyclic
+ * run of columns whose centre-line cell is fluid 1 (phi > 0); the residual saturation is the share of the
+ * slug's fluid cells where fluid 2 dominates (phi < 0), the films it leaves on the walls.
+ *
+ * @example
+ * ```ts
+ * import { residualInSlug } from "./observables.ts";
+ * const r1 = new Float32Array(8 * 5).fill(1), r2 = new Float32Array(8 * 5).fill(0.1);
+ * residualInSlug(r1, r2, 8, 5); // { length: 8, residual: 0 }
+ * ```
+ */
+export function residualInSlug(
+  r1: Field,
+  r2: Field,
+  nx: number,
+  ny: number,
+  solid?: Uint8Array,
+): { length: number; residual: number } {
+  requireInt("nx", nx, 1);
+  requireInt("ny", ny, 1);
+  requireLength("rho1", r1, nx * ny, "nx * ny");
+  requireLength("rho2", r2, nx * ny, "nx * ny");
+  if (solid !== undefined) requireLength("solid", solid, nx * ny, "nx * ny");
+  const yc = Math.floor(ny / 2);
+  const inSlug = Array.from({ length: nx }, (_, x) => r1[yc * nx + x] > r2[yc * nx + x]);
+  if (inSlug.every(Boolean)) return { length: nx, residual: residualOver(0, nx) };
+  // start the scan after a column outside the slug, so a run that wraps around is counted once
+  const start = inSlug.indexOf(false);
+  let best = 0, bestFrom = 0, run = 0, from = 0;
+  for (let i = 1; i <= nx; i++) {
+    const x = (start + i) % nx;
+    if (inSlug[x]) {
+      if (run === 0) from = x;
+      run++;
+      if (run > best) best = run, bestFrom = from;
+    } else run = 0;
+  }
+  return { length: best, residual: best === 0 ? 0 : residualOver(bestFrom, best) };
+
+  function residualOver(x0: number, len: number): number {
+    let fluid = 0, held = 0;
+    for (let i = 0; i < len; i++) {
+      const x = (x0 + i) % nx;
+      for (let y = 0; y < ny; y++) {
+        const c = y * nx + x;
+        if (solid && solid[c]) continue;
+        fluid++;
+        if (r2[c] > r1[c]) held++;
+      }
+    }
+    return fluid === 0 ? 0 : held / fluid;
+  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InvalidArgumentError } from "../../lib/core/errors.ts";
+import { InvalidArgumentError, ShapeMismatchError } from "../../lib/core/errors.ts";
 import {
   boundaryPlan,
   channelMask,
@@ -11,6 +11,7 @@ import {
   fitCircle,
   maskFromPNG,
   randomPorousMask,
+  residualInSlug,
   signedDistance,
 } from "../../lib/lbm/mod.ts";
 
@@ -79,4 +80,22 @@ Deno.test("boundary plan: bounce links pair each wall link once, layer 2 only fo
   assert.equal(p4.targets.length, 2 * nx);
   assert.equal(p8.targets.length, 4 * nx);
   assert.equal(p8.layer1, 2 * nx);
+});
+
+Deno.test("residualInSlug finds the slug across the periodic seam and counts the defending films", () => {
+  const nx = 20, ny = 6;
+  const r1 = new Float32Array(nx * ny).fill(0.1), r2 = new Float32Array(nx * ny).fill(1);
+  const solid = new Uint8Array(nx * ny);
+  for (let x = 0; x < nx; x++) solid[x] = solid[(ny - 1) * nx + x] = 1; // channel walls
+  // slug over columns 16..19 and 0..3 (8 columns, wrapping); fluid 2 keeps the row next to each wall
+  for (const x of [16, 17, 18, 19, 0, 1, 2, 3]) {
+    for (let y = 2; y <= 3; y++) r1[y * nx + x] = 1, r2[y * nx + x] = 0.1;
+  }
+  // a shorter run of fluid 1 elsewhere is not the slug
+  r1[3 * nx + 10] = 1, r2[3 * nx + 10] = 0.1;
+  const s = residualInSlug(r1, r2, nx, ny, solid);
+  assert.equal(s.length, 8);
+  assert.equal(s.residual, 0.5); // rows 1 and 4 of rows 1..4
+  assert.equal(residualInSlug(r2, r1, nx, ny, solid).length, 6); // columns 4..9 (column 10 breaks the run)
+  assert.throws(() => residualInSlug(r1, r2, nx, ny + 1, solid), ShapeMismatchError);
 });
