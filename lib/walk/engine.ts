@@ -237,18 +237,27 @@ export class Engine {
 
   // ------------------------------------------------------------------ allocator
 
+  /**
+   * Told of every block the allocator hands out (`words` = its size) and of every block it links into a
+   * free list (`words` = 1: the link word it writes), while set: the GPU update path uses it to know which
+   * words of the pool the host changed.
+   */
+  onBlock: ((p: number, words: number) => void) | null = null;
+
   alloc(c: number): number {
     const m = this.m;
     const head = m[H_FREE + c];
     if (head !== 0) {
       m[H_FREE + c] = m[head];
       m[H_USED] += 1 << c;
+      this.onBlock?.(head, 2 ** c);
       return head;
     }
     const top = m[H_TOP], size = 2 ** c;
     if (top + size > m[H_CAP]) throw new PoolExhaustedError(`pool exhausted allocating ${size} words`);
     m[H_TOP] = top + size;
     m[H_USED] += size;
+    this.onBlock?.(top, size);
     return top;
   }
 
@@ -257,6 +266,7 @@ export class Engine {
     m[p] = m[H_FREE + c];
     m[H_FREE + c] = p;
     m[H_USED] -= 1 << c;
+    this.onBlock?.(p, 1);
   }
 
   // ------------------------------------------------------------------ accessors

@@ -139,22 +139,11 @@ export class RangeSet {
 
 /** Runs `body` with the engine's allocator reporting every block it hands out or links into a free list. */
 function tracked<T>(e: Engine, dirty: RangeSet, body: () => T): T {
-  const alloc = e.alloc, free = e.free;
-  e.alloc = (c: number): number => {
-    const p = alloc.call(e, c);
-    dirty.add(p, 2 ** c);
-    return p;
-  };
-  e.free = (p: number, c: number): void => {
-    free.call(e, p, c);
-    dirty.add(p, 1); // the free-list link
-  };
+  e.onBlock = (p, words) => dirty.add(p, words);
   try {
     return body();
   } finally {
-    // back to the prototype's methods
-    delete (e as { alloc?: unknown }).alloc;
-    delete (e as { free?: unknown }).free;
+    e.onBlock = null;
   }
 }
 
