@@ -818,24 +818,47 @@ function stepRowsSimd(
 // Dynamic split of a step over the threads of the pool: each thread claims blocks of `block` rows from
 // the shared counter (atomic, reset to 0 before the step) until none is left, and runs step_rows_* on
 // them, so a thread that the OS delays leaves its share to the others. [i0, i1) is the thread's index
-// range from the pool and is not used. The densities of the first and last row of every block are left
-// to the caller, as in step_rows_*.
+// range from the pool and is not used. The densities of the first and last row of every block need the
+// neighbouring block's output: flags holds one i32 per block boundary (zeroed before the step; boundary j
+// lies between rows j * block - 1 and j * block, boundary 0 wraps to row ny - 1); a thread that finishes a
+// block increments the counters of its two boundaries, and the one that sees the second increment (both
+// blocks done) computes the densities of the two rows at that boundary. Every block but a single one must
+// have at least 2 rows (the caller picks block so that ny % block != 1).
 export function step_blocks_scalar(
   fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
   params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, counter: usize,
-  block: i32, i0: i32, i1: i32,
+  flags: usize, block: i32, i0: i32, i1: i32,
 ): void {
   for (;;) {
     const y0 = atomic.add<i32>(counter, 1) * block;
     if (y0 >= ny) break;
     step_rows_scalar(fin, fout, rho, rhoOut, mask, wall, stn, K, params, bdst, bsrc, brow, rowmin, nx, ny, y0, min(y0 + block, ny));
+    blockEdges(fout, rhoOut, mask, rowmin, nx, ny, flags, block, y0, false);
+  }
+}
+
+// The boundary counters of the block starting at row y0 (see step_blocks_*): the densities of the two rows
+// at each boundary whose other block is done.
+function blockEdges(
+  fout: usize, rhoOut: usize, mask: usize, rowmin: usize, nx: i32, ny: i32, flags: usize, block: i32, y0: i32,
+  simd: bool,
+): void {
+  const nb = (ny + block - 1) / block, b = y0 / block;
+  for (let j = b; j <= b + 1; j++) {
+    const jj = j == nb ? 0 : j;
+    if (atomic.add<i32>(flags + (<usize>jj << 2), 1) != 1) continue;
+    const ya = jj * block, yb = ya == 0 ? ny - 1 : ya - 1;
+    for (let k = 0; k < 2; k++) {
+      const y = k == 0 ? yb : ya;
+      st(rowmin, y, simd ? densityRowSimd(fout, rhoOut, mask, nx, ny, N, y, false) : densityRowScalar(fout, rhoOut, mask, nx, ny, N, y));
+    }
   }
 }
 
 export function step_blocks_simd(
   fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
   params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, counter: usize,
-  block: i32, i0: i32, i1: i32,
+  flags: usize, block: i32, i0: i32, i1: i32,
 ): void {
   // the pool gives every thread a distinct index range: slot i0 of the scratch is this thread's
   const base = <usize>load<i32>(params, 52);
@@ -844,5 +867,6 @@ export function step_blocks_simd(
     const y0 = atomic.add<i32>(counter, 1) * block;
     if (y0 >= ny) break;
     stepRowsSimd(fin, fout, rho, rhoOut, mask, wall, stn, K, params, bdst, bsrc, brow, rowmin, nx, ny, sp, y0, min(y0 + block, ny));
+    blockEdges(fout, rhoOut, mask, rowmin, nx, ny, flags, block, y0, true);
   }
 }

@@ -21,6 +21,9 @@ import { findBadCell, type LbmParams, velocityFrom } from "./reference.ts";
  * planeStride(1024 * 1024); // 1048592
  * ```
  */
+/** Blocks of rows per thread in the dynamic split of a step on several threads (lib/lbm/wasm.ts run). */
+const BLOCKS_PER_THREAD = 8;
+
 export function planeStride(n: number): number {
   const s = Math.ceil(n / 16) * 16;
   return (s / 16) % 2 === 0 ? s + 16 : s;
@@ -64,6 +67,9 @@ export class WasmLbm implements LbmEngine {
   #rowmin: number;
   /** Shared block counter of the dynamic split (step_blocks_*). */
   #counter: number;
+  /** Boundary counters of the dynamic split (step_blocks_*: the densities of the blocks' edge rows). */
+  #flags = 0;
+  #flagCount = 0;
   #wall: number;
   #stn: number;
   #K: number;
@@ -195,6 +201,17 @@ export class WasmLbm implements LbmEngine {
     this.#arena.i32(this.#params, 15)[13] = block.ptr;
   }
 
+  /** The boundary counters of the dynamic split (one i32 per block), grown on demand; their address. */
+  #flagsFor(blocks: number): number {
+    if (this.#flagCount < blocks) {
+      const b = this.#arena.alloc(4 * blocks);
+      this.#blocks.push(b);
+      this.#flags = b.ptr;
+      this.#flagCount = blocks;
+    }
+    return this.#flags;
+  }
+
   #f32(ptr: number, len: number): Float32Array {
     return this.#arena.f32(ptr, len);
   }
@@ -253,23 +270,25 @@ export class WasmLbm implements LbmEngine {
 
   /**
    * Steps with one fused sweep each (kernels-as/lbm.ts step_rows_*): every block of rows is collided, its
-   * bounce links filled and the next densities of its inner rows computed in one pass; then this thread
-   * computes the densities of the first and last row of every block (they need the neighbouring block's
-   * output), the virtual densities, and checks the row minima. On several threads the blocks (about 8
-   * per thread) are claimed dynamically through a shared atomic counter (step_blocks_*), so a thread that
-   * the OS delays on a busy machine leaves its blocks to the others.
+   * bounce links filled and the next densities of its inner rows computed in one pass. On several threads
+   * the blocks (about BLOCKS_PER_THREAD per thread) are claimed dynamically through a shared atomic counter
+   * (step_blocks_*), so a thread that the OS delays on a busy machine leaves its blocks to the others, and
+   * the densities of the first and last row of every block (they need the neighbouring block's output) are
+   * computed by the thread that finishes the second of the two blocks at that boundary, so no part of the
+   * sweep is serial; on one thread this thread computes the first and last row after the sweep. Then the
+   * virtual densities and the check of the row minima.
    */
   async run(steps: number, done: number): Promise<void> {
     const { nx, ny } = this.p;
     const k = await loadKernel("lbm");
     this.#scratchFor(k);
     const pool = this.threads > 1 ? await getPool(this.threads) : null;
-    const block = pool ? Math.max(4, Math.ceil(ny / (8 * this.threads))) : ny;
-    const edges: number[] = [];
-    for (let y0 = 0; y0 < ny; y0 += block) edges.push(y0, Math.min(y0 + block, ny) - 1);
-    const rows = [...new Set(edges)];
+    let block = pool ? Math.max(4, Math.ceil(ny / (BLOCKS_PER_THREAD * this.threads))) : ny;
+    // every block but a single one needs 2 rows or more (its edge rows' densities read the next row)
+    while (ny % block === 1 && block < ny) block++;
     const dens = k[`density_rows_${this.variant}`];
     const counter = this.#arena.i32(this.#counter, 1);
+    const flags = this.#flagsFor(Math.ceil(ny / block));
     const pl = this.#plan;
     let bad = this.#ready ? null : await this.#prepare();
     if (bad) throw new LbmInstabilityError(done, bad);
@@ -280,15 +299,19 @@ export class WasmLbm implements LbmEngine {
       args.push(pl.rowDst, pl.rowSrc, pl.brow, this.#rowmin, nx, ny);
       if (pool) {
         Atomics.store(counter, 0, 0);
+        this.#arena.i32(flags, Math.ceil(ny / block)).fill(0);
         await pool.parallelFor(
           "lbm",
           `step_blocks_${this.variant}`,
-          [...args, this.#counter, block],
+          [...args, this.#counter, flags, block],
           0,
           this.threads,
         );
-      } else k[`step_rows_${this.variant}`](...args, 0, ny);
-      for (const y of rows) dens(f1, r1, this.#mask, this.#rowmin, nx, ny, this.#S, y, y + 1);
+      } else {
+        k[`step_rows_${this.variant}`](...args, 0, ny);
+        dens(f1, r1, this.#mask, this.#rowmin, nx, ny, this.#S, 0, 1);
+        if (ny > 1) dens(f1, r1, this.#mask, this.#rowmin, nx, ny, this.#S, ny - 1, ny);
+      }
       this.#f = [f1, f0];
       this.#rho = [r1, r0];
       bad = await this.#finishDensities(r1);
