@@ -277,19 +277,12 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
   }
 }
 
-// Pull-stream + Guo-forced BGK collision of both components, rows [i0, i1), scalar.
+// The step kernels below (pull-stream + Guo-forced BGK collision of both components) take
 // params: [1/tau1, 1/tau2, 1-1/(2tau1), 1-1/(2tau2), G, gx, gy, Gads1, Gads2, near, w_axis, w_diagonal]
 // (near = 1: the stencil is the 8 nearest neighbours with those weights, E4), then the plane stride S as
 // an i32 at byte 48 and, for the SIMD kernels, the address of the scratch of the fast rows as an i32 at
 // byte 52 (fast_slot_bytes() per thread; 0: no fast rows) and of a table of ny i32 (1: the row has a
 // solid cell) at byte 56 (0: the kernels scan the mask); wall = 0 without adhesion.
-export function collide_rows_scalar(
-  fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, params: usize,
-  nx: i32, ny: i32, i0: i32, i1: i32,
-): void {
-  setParams(params, nx, ny);
-  for (let y = i0; y < i1; y++) collideRowScalar(fin, fout, rho, mask, wall, stn, K, y);
-}
 
 // ---- SIMD collision (4 cells along x) --------------------------------------------------------------
 
@@ -718,17 +711,7 @@ function collideRowFast(fin: usize, fout: usize, rho: usize, stn: usize, K: i32,
   for (x = 2 + 4 * groups; x < nx; x++) cellScalar(fin, fout, rho, 0, stn, K, x, y);
 }
 
-// SIMD version of collide_rows_scalar: groups of 4 fluid cells at 2 <= x, x + 3 <= nx - 3 use f32x4,
-// edge cells (periodic wrap of the stencil) and groups containing solid cells use the scalar path.
-export function collide_rows_simd(
-  fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, params: usize,
-  nx: i32, ny: i32, i0: i32, i1: i32,
-): void {
-  setParams(params, nx, ny);
-  const sp = <usize>load<i32>(params, 52), rows = <usize>load<i32>(params, 56);
-  for (let y = i0; y < i1; y++) collideRowSimd(fin, fout, rho, mask, wall, stn, K, sp, rows, y);
-}
-
+// One row, scalar: every fluid cell by cellScalar.
 function collideRowScalar(fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, y: i32): void {
   const nx = NX;
   for (let x = 0; x < nx; x++) {
@@ -736,6 +719,9 @@ function collideRowScalar(fin: usize, fout: usize, rho: usize, mask: usize, wall
   }
 }
 
+// One row, SIMD: all-fluid E4 rows without adhesion take the fast rows; otherwise groups of 4 fluid cells at
+// 2 <= x, x + 3 <= nx - 3 use f32x4, and edge cells (periodic wrap of the stencil) and groups containing
+// solid cells use the scalar path.
 function collideRowSimd(
   fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, sp: usize, rows: usize,
   y: i32,
