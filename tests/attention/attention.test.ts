@@ -14,7 +14,6 @@ import {
 } from "../../lib/attention/mod.ts";
 import { InvalidArgumentError, ShapeMismatchError } from "../../lib/core/errors.ts";
 import { Philox } from "../../lib/core/rng.ts";
-import { runPlanWasm } from "../../lib/attention/wasm.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
 import { maxRowRelError, random, randomTree } from "./helpers.ts";
 
@@ -351,45 +350,6 @@ Deno.test("bad input gets a clear, typed error", async () => {
     { parent: -1, k: new Float32Array([3]), v: new Float32Array([4]) },
   ]);
   assert.deepEqual(ok.path(ids[0]), [ids[1], ids[0]]);
-});
-
-Deno.test("wasm kernels: register-blocked and earlier kernel, every quad remainder, static and queue schedules", async () => {
-  // rows per task 1..9 cover whole quads and 1-3 leftover rows; d 5 and 6 are ragged (dpad % 8 == 0 and 4)
-  const rng = new Philox(2024, 5);
-  for (const [hkv, d, ratio] of [[2, 64, 1], [1, 128, 3], [1, 5, 1], [2, 6, 2]]) {
-    const { tree, requests, numHeads } = randomTree(rng, {
-      hkv,
-      d,
-      ratio,
-      nodes: 10,
-      maxLen: 70,
-      requests: 9,
-    });
-    const ref = referenceAttention(tree, requests, numHeads);
-    const q = new Float32Array(requests.length * numHeads * d);
-    requests.forEach((r, i) => q.set(r.q, i * numHeads * d));
-    const leaves = requests.map((r) => r.leaf);
-    for (const groupSize of [1, 2, 3, 9]) {
-      for (const threads of [1, 2]) {
-        for (const balance of [true, false]) {
-          const plan = planAttention(tree, leaves, {
-            method: "shared-prefix",
-            numHeads,
-            groupSize,
-            chunkSize: 40,
-            workers: threads,
-            balance,
-          });
-          for (const kernel of ["tiled", "v1"] as const) {
-            const out = await runPlanWasm(tree, plan, q, threads, kernel);
-            const err = maxRowRelError(out, ref, d);
-            assert.ok(err <= TOL, `d ${d} r ${ratio} G ${groupSize} x${threads} ${kernel}: rel error ${err}`);
-          }
-        }
-      }
-    }
-    tree.dispose();
-  }
 });
 
 Deno.test("teardown", async () => {

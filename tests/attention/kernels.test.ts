@@ -9,11 +9,12 @@ import { maxRowRelError, random, randomTree } from "./helpers.ts";
 
 const TOL = 1e-4;
 
-Deno.test("gemm score kernel: every quad-pair remainder, ragged d, key remainders, both schedules", async () => {
+Deno.test("wasm task kernels (tiled, gemm, v1): every quad remainder, ragged d, key remainders, both schedules", async () => {
   // rows per task 1..12 (G up to 12 at GQA 1): 0-3 quads (pairs and a lone quad) and 0-3 leftover rows;
-  // d 5, 6, 7 are ragged; nodes up to 70 tokens leave 1-31 keys in a block and 1-7 in a group of 8
+  // d 5, 6, 7 are ragged (dpad % 8 == 0 and 4); nodes up to 70 tokens leave 1-31 keys in a block and 1-7 in a
+  // group of 8
   const rng = new Philox(2025, 9);
-  for (const [hkv, d, ratio] of [[2, 64, 1], [1, 128, 4], [1, 5, 1], [2, 6, 2], [1, 7, 1]]) {
+  for (const [hkv, d, ratio] of [[2, 64, 1], [1, 128, 3], [1, 128, 4], [1, 5, 1], [2, 6, 2], [1, 7, 1]]) {
     const { tree, requests, numHeads } = randomTree(rng, {
       hkv,
       d,
@@ -26,7 +27,7 @@ Deno.test("gemm score kernel: every quad-pair remainder, ragged d, key remainder
     const q = new Float32Array(requests.length * numHeads * d);
     requests.forEach((r, i) => q.set(r.q, i * numHeads * d));
     const leaves = requests.map((r) => r.leaf);
-    for (const groupSize of [2, 3, 8, 12]) {
+    for (const groupSize of [1, 2, 3, 8, 12]) {
       for (const threads of [1, 2]) {
         for (const balance of [true, false]) {
           const plan = planAttention(tree, leaves, {
@@ -37,9 +38,11 @@ Deno.test("gemm score kernel: every quad-pair remainder, ragged d, key remainder
             workers: threads,
             balance,
           });
-          const out = await runPlanWasm(tree, plan, q, threads, "gemm");
-          const err = maxRowRelError(out, ref, d);
-          assert.ok(err <= TOL, `d ${d} r ${ratio} G ${groupSize} x${threads} gemm: rel error ${err}`);
+          for (const kernel of ["tiled", "gemm", "v1"] as const) {
+            const out = await runPlanWasm(tree, plan, q, threads, kernel);
+            const err = maxRowRelError(out, ref, d);
+            assert.ok(err <= TOL, `d ${d} r ${ratio} G ${groupSize} x${threads} ${kernel}: rel error ${err}`);
+          }
         }
       }
     }
