@@ -9,6 +9,9 @@ import { getArena, type KernelExports, loadKernel, type WasmArena, type WasmBloc
 import { type LbmEngine, LbmInstabilityError } from "./engine.ts";
 import { findBadCell, type LbmParams, velocityFrom } from "./reference.ts";
 
+/** Blocks of rows per thread in the dynamic split of a step on several threads (see WasmLbm.run). */
+const BLOCKS_PER_THREAD = 8;
+
 /**
  * The plane stride (in f32) of the wasm layout for n cells: n rounded up to 16 (64-byte planes), plus 16
  * if that is an even number of cache lines, so that consecutive planes start 64 * odd bytes apart modulo
@@ -21,9 +24,6 @@ import { findBadCell, type LbmParams, velocityFrom } from "./reference.ts";
  * planeStride(1024 * 1024); // 1048592
  * ```
  */
-/** Blocks of rows per thread in the dynamic split of a step on several threads (lib/lbm/wasm.ts run). */
-const BLOCKS_PER_THREAD = 8;
-
 export function planeStride(n: number): number {
   const s = Math.ceil(n / 16) * 16;
   return (s / 16) % 2 === 0 ? s + 16 : s;
