@@ -1,8 +1,9 @@
 /**
  * LBM benchmark (mitata `measure`): million lattice updates per second (MLUPS) of the two-component
  * Shan-Chen D2Q9 step (E4, tau 1, G 0.9, a droplet) for each backend: ts (float64 reference), wasm scalar,
- * wasm simd, wasm simd on 2 threads, webgpu when an adapter exists; at 256^2 and 512^2, and 1024^2 in
- * full mode (ts at 256^2 only in quick mode).
+ * wasm simd, wasm simd with the MRT collision (1 thread), wasm simd on 2 threads, webgpu when an adapter
+ * exists; at 256^2 and 512^2, and 1024^2 in full mode (ts at 256^2 only in quick mode). The BGK SIMD step
+ * takes the kernel's fast rows on this periodic lattice; MRT runs the general SIMD path.
  *
  * Each MLUPS figure is also quoted as a fraction of the bandwidth bound of its backend and thread count,
  * MLUPS_max = triad GB/s / bytes per update, with the STREAM triad measured in this process before the
@@ -63,7 +64,7 @@ function droplet(n: number): [Float32Array, Float32Array] {
   return [a, b];
 }
 
-type Label = "ts" | "wasm scalar" | "wasm simd" | "wasm simd x2" | "webgpu";
+type Label = "ts" | "wasm scalar" | "wasm simd" | "wasm simd mrt" | "wasm simd x2" | "webgpu";
 interface Result {
   n: number;
   label: Label;
@@ -310,6 +311,13 @@ try {
     await lbm(n, "wasm simd", { backend: "wasm", variant: "simd", threads: 1 }, steps, triad("wasm simd"));
     await lbm(
       n,
+      "wasm simd mrt",
+      { backend: "wasm", variant: "simd", threads: 1, collision: "mrt" },
+      steps,
+      triad("wasm simd"),
+    );
+    await lbm(
+      n,
       "wasm simd x2",
       { backend: "wasm", variant: "simd", threads: THREADS },
       steps,
@@ -322,7 +330,7 @@ try {
     }
   }
   const get = (n: number, label: Label) => results.find((r) => r.n === n && r.label === label);
-  const labels: Label[] = ["ts", "wasm scalar", "wasm simd", "wasm simd x2", "webgpu"];
+  const labels: Label[] = ["ts", "wasm scalar", "wasm simd", "wasm simd mrt", "wasm simd x2", "webgpu"];
   printTable(
     "MLUPS per backend (mitata minimum time: the best sample, least disturbed by other processes)",
     SIZES.map((n) => ({ size: `${n}^2`, ...Object.fromEntries(labels.map((l) => [l, get(n, l)?.best])) })),
@@ -353,6 +361,7 @@ try {
       "simd / ts": ratio(get(n, "wasm simd")?.best, get(n, "ts")?.best),
       "simd / scalar": ratio(get(n, "wasm simd")?.best, get(n, "wasm scalar")?.best),
       "simd x2 / x1": ratio(get(n, "wasm simd x2")?.best, get(n, "wasm simd")?.best),
+      "simd mrt / bgk": ratio(get(n, "wasm simd mrt")?.best, get(n, "wasm simd")?.best),
     })),
   );
   printTable(

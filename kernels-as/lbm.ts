@@ -22,6 +22,29 @@ let GA2: f32 = 0;
 let NEAR: i32 = 0;
 let WAX: f32 = 0;
 let WDG: f32 = 0;
+// MRT (params i32 at byte 60 != 0): per component (1/tau - s_e) / 36, (1/tau - s_eps) / 36, (1/tau - s_q) / 12
+let MRT: i32 = 0;
+let KE1: f32 = 0;
+let KP1: f32 = 0;
+let KQ1: f32 = 0;
+let KE2: f32 = 0;
+let KP2: f32 = 0;
+let KQ2: f32 = 0;
+// the MRT correction of the current cell, one component (see mrtScalar): even parts of the axis (MA) and
+// diagonal (MB) pairs, and the q_x, q_y coefficients
+let MA: f32 = 0;
+let MB: f32 = 0;
+let MQX: f32 = 0;
+let MQY: f32 = 0;
+// the MRT moments m_e, m_eps, m_qx, m_qy of the current group of 4 cells (SIMD), per component
+let VME1: v128 = i32x4.splat(0);
+let VMP1: v128 = i32x4.splat(0);
+let VQX1: v128 = i32x4.splat(0);
+let VQY1: v128 = i32x4.splat(0);
+let VME2: v128 = i32x4.splat(0);
+let VMP2: v128 = i32x4.splat(0);
+let VQX2: v128 = i32x4.splat(0);
+let VQY2: v128 = i32x4.splat(0);
 
 @inline function ld(p: usize, i: i32): f32 {
   return load<f32>(p + (<usize>i << 2));
@@ -175,6 +198,36 @@ function setParams(params: usize, nx: i32, ny: i32): void {
   NEAR = <i32>ld(params, 9);
   WAX = ld(params, 10);
   WDG = ld(params, 11);
+  MRT = load<i32>(params, 60);
+  KE1 = ld(params, 16);
+  KP1 = ld(params, 17);
+  KQ1 = ld(params, 18);
+  KE2 = ld(params, 19);
+  KP2 = ld(params, 20);
+  KQ2 = ld(params, 21);
+}
+
+// ---- MRT -------------------------------------------------------------------------------------------
+// MRT = BGK + a correction in the energy (e), energy-square (eps) and energy-flux (q) moments (see
+// lib/lbm/collision.ts): with ce = ke (m_e - r (-2 + 3 u^2) + 3 u.F), ceps = kp (m_eps - r (1 - 3 u^2) -
+// 3 u.F), cq = kq (m_q + r u - F / 2) (the k include the 1/|M_k|^2), the populations get
+// E, W: a -+ 2 cqx; N, S: a -+ 2 cqy; NE, SW: b +- (cqx + cqy); NW, SE: b -+ (cqx - cqy), with
+// a = -ce - 2 ceps, b = 2 ce + ceps (the rest population keeps minus the sum of the others).
+
+// The coefficients of one component of one cell into MA, MB, MQX, MQY.
+@inline function mrtScalar(
+  a0: f32, a1: f32, a2: f32, a3: f32, a4: f32, a5: f32, a6: f32, a7: f32, a8: f32, r: f32, jx: f32, jy: f32,
+  ux: f32, uy: f32, usq: f32, fx: f32, fy: f32, uF: f32, ke: f32, kp: f32, kq: f32,
+): void {
+  const s1: f32 = (a1 + a2) + (a3 + a4), s2: f32 = (a5 + a6) + (a7 + a8);
+  const me: f32 = 2.0 * s2 - s1 - 4.0 * a0, mp: f32 = s2 - 2.0 * s1 + 4.0 * a0;
+  const mqx: f32 = jx - 3.0 * (a1 - a3), mqy: f32 = jy - 3.0 * (a2 - a4);
+  const ce: f32 = ke * (me - r * (3.0 * usq - 2.0) + 3.0 * uF);
+  const cp: f32 = kp * (mp - r * (1.0 - 3.0 * usq) - 3.0 * uF);
+  MQX = kq * (mqx + r * ux - 0.5 * fx);
+  MQY = kq * (mqy + r * uy - 0.5 * fy);
+  MA = -ce - 2.0 * cp;
+  MB = 2.0 * ce + cp;
 }
 
 // ---- scalar collision ------------------------------------------------------------------------------
@@ -187,6 +240,23 @@ function setParams(params: usize, nx: i32, ny: i32): void {
 }
 
 function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize, K: i32, x: i32, y: i32): void {
+  if (MRT) cellScalarMrt(fin, fout, rho, wall, stn, K, x, y);
+  else cellScalarBgk(fin, fout, rho, wall, stn, K, x, y);
+}
+
+function cellScalarBgk(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize, K: i32, x: i32, y: i32): void {
+  cellBody(fin, fout, rho, wall, stn, K, x, y, false);
+}
+
+function cellScalarMrt(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize, K: i32, x: i32, y: i32): void {
+  cellBody(fin, fout, rho, wall, stn, K, x, y, true);
+}
+
+// One fluid cell: pull, forces, common velocity, collision of both components (BGK, plus the MRT
+// correction when mrt, a constant where inlined).
+@inline function cellBody(
+  fin: usize, fout: usize, rho: usize, wall: usize, stn: usize, K: i32, x: i32, y: i32, mrt: bool,
+): void {
   const n = N, nx = NX, ny = NY;
   const y0 = y * nx, ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
   const xm = wrap(x - 1, nx), xp = wrap(x + 1, nx);
@@ -230,17 +300,28 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
   const W1: f32 = 1.0 / 9.0, W5: f32 = 1.0 / 36.0;
   // component 1
   let uF = ux * f1x + uy * f1y;
+  if (mrt) mrtScalar(a0, a1, a2, a3, a4, a5, a6, a7, a8, r1, j1x, j1y, ux, uy, usq, f1x, f1y, uF, KE1, KP1, KQ1);
   {
     // the increments of the moving populations; the rest one takes minus their sum, so the collision
     // conserves mass exactly in real arithmetic (the f32 weights do not sum to 1: 1 + 7.5e-9)
-    const d1 = incr(a1, W1, r1, ux, usq, f1x, uF, OM1, SC1);
-    const d2 = incr(a2, W1, r1, uy, usq, f1y, uF, OM1, SC1);
-    const d3 = incr(a3, W1, r1, -ux, usq, -f1x, uF, OM1, SC1);
-    const d4 = incr(a4, W1, r1, -uy, usq, -f1y, uF, OM1, SC1);
-    const d5 = incr(a5, W5, r1, ux + uy, usq, f1x + f1y, uF, OM1, SC1);
-    const d6 = incr(a6, W5, r1, uy - ux, usq, f1y - f1x, uF, OM1, SC1);
-    const d7 = incr(a7, W5, r1, -ux - uy, usq, -f1x - f1y, uF, OM1, SC1);
-    const d8 = incr(a8, W5, r1, ux - uy, usq, f1x - f1y, uF, OM1, SC1);
+    let d1 = incr(a1, W1, r1, ux, usq, f1x, uF, OM1, SC1);
+    let d2 = incr(a2, W1, r1, uy, usq, f1y, uF, OM1, SC1);
+    let d3 = incr(a3, W1, r1, -ux, usq, -f1x, uF, OM1, SC1);
+    let d4 = incr(a4, W1, r1, -uy, usq, -f1y, uF, OM1, SC1);
+    let d5 = incr(a5, W5, r1, ux + uy, usq, f1x + f1y, uF, OM1, SC1);
+    let d6 = incr(a6, W5, r1, uy - ux, usq, f1y - f1x, uF, OM1, SC1);
+    let d7 = incr(a7, W5, r1, -ux - uy, usq, -f1x - f1y, uF, OM1, SC1);
+    let d8 = incr(a8, W5, r1, ux - uy, usq, f1x - f1y, uF, OM1, SC1);
+    if (mrt) {
+      d1 += MA - 2.0 * MQX;
+      d2 += MA - 2.0 * MQY;
+      d3 += MA + 2.0 * MQX;
+      d4 += MA + 2.0 * MQY;
+      d5 += MB + (MQX + MQY);
+      d6 += MB - (MQX - MQY);
+      d7 += MB - (MQX + MQY);
+      d8 += MB + (MQX - MQY);
+    }
     st(fout, c, a0 - (((d1 + d2) + (d3 + d4)) + ((d5 + d6) + (d7 + d8))));
     st(fout, n + c, a1 + d1);
     st(fout, 2 * n + c, a2 + d2);
@@ -254,17 +335,28 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
   // component 2
   const o2 = fout + (<usize>(9 * n) << 2);
   uF = ux * f2x + uy * f2y;
+  if (mrt) mrtScalar(b0, b1, bb2, b3, b4, b5, b6, b7, b8, r2, j2x, j2y, ux, uy, usq, f2x, f2y, uF, KE2, KP2, KQ2);
   {
     // the increments of the moving populations; the rest one takes minus their sum, so the collision
     // conserves mass exactly in real arithmetic (the f32 weights do not sum to 1: 1 + 7.5e-9)
-    const d1 = incr(b1, W1, r2, ux, usq, f2x, uF, OM2, SC2);
-    const d2 = incr(bb2, W1, r2, uy, usq, f2y, uF, OM2, SC2);
-    const d3 = incr(b3, W1, r2, -ux, usq, -f2x, uF, OM2, SC2);
-    const d4 = incr(b4, W1, r2, -uy, usq, -f2y, uF, OM2, SC2);
-    const d5 = incr(b5, W5, r2, ux + uy, usq, f2x + f2y, uF, OM2, SC2);
-    const d6 = incr(b6, W5, r2, uy - ux, usq, f2y - f2x, uF, OM2, SC2);
-    const d7 = incr(b7, W5, r2, -ux - uy, usq, -f2x - f2y, uF, OM2, SC2);
-    const d8 = incr(b8, W5, r2, ux - uy, usq, f2x - f2y, uF, OM2, SC2);
+    let d1 = incr(b1, W1, r2, ux, usq, f2x, uF, OM2, SC2);
+    let d2 = incr(bb2, W1, r2, uy, usq, f2y, uF, OM2, SC2);
+    let d3 = incr(b3, W1, r2, -ux, usq, -f2x, uF, OM2, SC2);
+    let d4 = incr(b4, W1, r2, -uy, usq, -f2y, uF, OM2, SC2);
+    let d5 = incr(b5, W5, r2, ux + uy, usq, f2x + f2y, uF, OM2, SC2);
+    let d6 = incr(b6, W5, r2, uy - ux, usq, f2y - f2x, uF, OM2, SC2);
+    let d7 = incr(b7, W5, r2, -ux - uy, usq, -f2x - f2y, uF, OM2, SC2);
+    let d8 = incr(b8, W5, r2, ux - uy, usq, f2x - f2y, uF, OM2, SC2);
+    if (mrt) {
+      d1 += MA - 2.0 * MQX;
+      d2 += MA - 2.0 * MQY;
+      d3 += MA + 2.0 * MQX;
+      d4 += MA + 2.0 * MQY;
+      d5 += MB + (MQX + MQY);
+      d6 += MB - (MQX - MQY);
+      d7 += MB - (MQX + MQY);
+      d8 += MB + (MQX - MQY);
+    }
     st(o2, c, b0 - (((d1 + d2) + (d3 + d4)) + ((d5 + d6) + (d7 + d8))));
     st(o2, n + c, b1 + d1);
     st(o2, 2 * n + c, bb2 + d2);
@@ -282,7 +374,10 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
 // (near = 1: the stencil is the 8 nearest neighbours with those weights, E4), then the plane stride S as
 // an i32 at byte 48 and, for the SIMD kernels, the address of the scratch of the fast rows as an i32 at
 // byte 52 (fast_slot_bytes() per thread; 0: no fast rows) and of a table of ny i32 (1: the row has a
-// solid cell) at byte 56 (0: the kernels scan the mask); wall = 0 without adhesion.
+// solid cell) at byte 56 (0: the kernels scan the mask); wall = 0 without adhesion. At byte 60 an i32,
+// != 0 for MRT, and at bytes 64..88 the f32 factors (1/tau - s_e)/36, (1/tau - s_eps)/36,
+// (1/tau - s_q)/12 of component 1, then of component 2 (the fast rows are BGK only: MRT rows take the
+// general path).
 
 // ---- SIMD collision (4 cells along x) --------------------------------------------------------------
 
@@ -293,13 +388,18 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
 // f_q += A + B - om f_q, f_qb += A - B - om f_qb. Stores both, returns the sum of the two increments.
 // omw = om w r, scw = sc w, scw3 = 3 sc w, mu = -3 u.F; even, eu3 = 3 eu, eu9 = 9 eu are shared by the
 // two components.
+// With MRT (mrt, a constant where inlined), the pair's correction adds xa to A and xb to B.
 @inline function pairV(
   fin: usize, fout: usize, iq: i32, iqb: i32, c: i32, even: v128, eu3: v128, eu9: v128, eF: v128, omw: v128,
-  scw: v128, scw3: v128, om: v128, mu: v128, qn: i32, qbn: i32,
+  scw: v128, scw3: v128, om: v128, mu: v128, qn: i32, qbn: i32, mrt: bool, xa: v128, xb: v128,
 ): v128 {
   const fq = ldv(fin, iq), fqb = ldv(fin, iqb);
-  const A = f32x4.add(f32x4.mul(omw, even), f32x4.mul(scw, f32x4.add(f32x4.mul(eu9, eF), mu)));
-  const B = f32x4.add(f32x4.mul(omw, eu3), f32x4.mul(scw3, eF));
+  let A = f32x4.add(f32x4.mul(omw, even), f32x4.mul(scw, f32x4.add(f32x4.mul(eu9, eF), mu)));
+  let B = f32x4.add(f32x4.mul(omw, eu3), f32x4.mul(scw3, eF));
+  if (mrt) {
+    A = f32x4.add(A, xa);
+    B = f32x4.add(B, xb);
+  }
   const dq = f32x4.sub(f32x4.add(A, B), f32x4.mul(om, fq));
   const dqb = f32x4.sub(f32x4.sub(A, B), f32x4.mul(om, fqb));
   stv(fout, qn + c, f32x4.add(fq, dq));
@@ -311,9 +411,10 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
 // and stores them at fout + c, pair by pair (the velocity terms of a pair serve both components). The
 // rest population takes minus the sum of the other increments, so the collision conserves mass exactly
 // in real arithmetic (the f32 weights sum to 1 + 7.5e-9).
+// With MRT (mrt, a constant where inlined) the pairs also take the correction of the moments in VME*, ...
 @inline function relaxBothV(
   fin: usize, fout: usize, n: i32, c: i32, ym: i32, yp: i32, x: i32, r1: v128, r2: v128, f1x: v128,
-  f1y: v128, f2x: v128, f2y: v128, om1: v128, om2: v128, ux: v128, uy: v128,
+  f1y: v128, f2x: v128, f2y: v128, om1: v128, om2: v128, ux: v128, uy: v128, mrt: bool,
 ): void {
   const n9 = 9 * n;
   const fin2 = fin + (<usize>n9 << 2), fout2 = fout + (<usize>n9 << 2);
@@ -328,19 +429,46 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
   const s321 = f32x4.splat(SC2 * (3.0 / 9.0)), s325 = f32x4.splat(SC2 * (3.0 / 36.0));
   const mu1 = f32x4.mul(f32x4.splat(-3.0), f32x4.add(f32x4.mul(ux, f1x), f32x4.mul(uy, f1y)));
   const mu2 = f32x4.mul(f32x4.splat(-3.0), f32x4.add(f32x4.mul(ux, f2x), f32x4.mul(uy, f2y)));
+  // MRT: a, b, -2 cqx, -2 cqy, cqx + cqy, cqy - cqx per component (see mrtScalar); mu = -3 u.F
+  let a1 = mu1, b1 = mu1, x1 = mu1, y1 = mu1, p1 = mu1, m1 = mu1;
+  let a2 = mu1, b2 = mu1, x2 = mu1, y2 = mu1, p2 = mu1, m2 = mu1;
+  if (mrt) {
+    const usq3 = f32x4.mul(f32x4.splat(3.0), f32x4.add(f32x4.mul(ux, ux), f32x4.mul(uy, uy)));
+    const two = f32x4.splat(2.0), one = f32x4.splat(1.0), half = f32x4.splat(0.5), m2x = f32x4.splat(-2.0);
+    let ce = f32x4.mul(f32x4.splat(KE1), f32x4.sub(f32x4.sub(VME1, f32x4.mul(r1, f32x4.sub(usq3, two))), mu1));
+    let cp = f32x4.mul(f32x4.splat(KP1), f32x4.add(f32x4.sub(VMP1, f32x4.mul(r1, f32x4.sub(one, usq3))), mu1));
+    let cx = f32x4.mul(f32x4.splat(KQ1), f32x4.sub(f32x4.add(VQX1, f32x4.mul(r1, ux)), f32x4.mul(half, f1x)));
+    let cy = f32x4.mul(f32x4.splat(KQ1), f32x4.sub(f32x4.add(VQY1, f32x4.mul(r1, uy)), f32x4.mul(half, f1y)));
+    a1 = f32x4.sub(f32x4.mul(m2x, cp), ce);
+    b1 = f32x4.add(f32x4.mul(two, ce), cp);
+    x1 = f32x4.mul(m2x, cx);
+    y1 = f32x4.mul(m2x, cy);
+    p1 = f32x4.add(cx, cy);
+    m1 = f32x4.sub(cy, cx);
+    ce = f32x4.mul(f32x4.splat(KE2), f32x4.sub(f32x4.sub(VME2, f32x4.mul(r2, f32x4.sub(usq3, two))), mu2));
+    cp = f32x4.mul(f32x4.splat(KP2), f32x4.add(f32x4.sub(VMP2, f32x4.mul(r2, f32x4.sub(one, usq3))), mu2));
+    cx = f32x4.mul(f32x4.splat(KQ2), f32x4.sub(f32x4.add(VQX2, f32x4.mul(r2, ux)), f32x4.mul(half, f2x)));
+    cy = f32x4.mul(f32x4.splat(KQ2), f32x4.sub(f32x4.add(VQY2, f32x4.mul(r2, uy)), f32x4.mul(half, f2y)));
+    a2 = f32x4.sub(f32x4.mul(m2x, cp), ce);
+    b2 = f32x4.add(f32x4.mul(two, ce), cp);
+    x2 = f32x4.mul(m2x, cx);
+    y2 = f32x4.mul(m2x, cy);
+    p2 = f32x4.add(cx, cy);
+    m2 = f32x4.sub(cy, cx);
+  }
   // E/W
   let ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(ux, ux))), e3 = f32x4.mul(t3, ux), e9 = f32x4.mul(t9, ux);
   let i = n + c - 1, ib = 3 * n + c + 1;
-  let sum1 = pairV(fin, fout, i, ib, c, ev, e3, e9, f1x, omw11, s11, s311, om1, mu1, n, 3 * n);
-  let sum2 = pairV(fin2, fout2, i, ib, c, ev, e3, e9, f2x, omw21, s21, s321, om2, mu2, n, 3 * n);
+  let sum1 = pairV(fin, fout, i, ib, c, ev, e3, e9, f1x, omw11, s11, s311, om1, mu1, n, 3 * n, mrt, a1, x1);
+  let sum2 = pairV(fin2, fout2, i, ib, c, ev, e3, e9, f2x, omw21, s21, s321, om2, mu2, n, 3 * n, mrt, a2, x2);
   // N/S
   ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(uy, uy)));
   e3 = f32x4.mul(t3, uy);
   e9 = f32x4.mul(t9, uy);
   i = 2 * n + ym + x;
   ib = 4 * n + yp + x;
-  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f1y, omw11, s11, s311, om1, mu1, 2 * n, 4 * n));
-  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f2y, omw21, s21, s321, om2, mu2, 2 * n, 4 * n));
+  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f1y, omw11, s11, s311, om1, mu1, 2 * n, 4 * n, mrt, a1, y1));
+  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f2y, omw21, s21, s321, om2, mu2, 2 * n, 4 * n, mrt, a2, y2));
   // NE/SW
   let e = f32x4.add(ux, uy);
   ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(e, e)));
@@ -348,8 +476,8 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
   e9 = f32x4.mul(t9, e);
   i = 5 * n + ym + x - 1;
   ib = 7 * n + yp + x + 1;
-  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f32x4.add(f1x, f1y), omw15, s15, s315, om1, mu1, 5 * n, 7 * n));
-  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f32x4.add(f2x, f2y), omw25, s25, s325, om2, mu2, 5 * n, 7 * n));
+  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f32x4.add(f1x, f1y), omw15, s15, s315, om1, mu1, 5 * n, 7 * n, mrt, b1, p1));
+  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f32x4.add(f2x, f2y), omw25, s25, s325, om2, mu2, 5 * n, 7 * n, mrt, b2, p2));
   // NW/SE
   e = f32x4.sub(uy, ux);
   ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(e, e)));
@@ -357,8 +485,8 @@ function cellScalar(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize
   e9 = f32x4.mul(t9, e);
   i = 6 * n + ym + x + 1;
   ib = 8 * n + yp + x - 1;
-  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f32x4.sub(f1y, f1x), omw15, s15, s315, om1, mu1, 6 * n, 8 * n));
-  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f32x4.sub(f2y, f2x), omw25, s25, s325, om2, mu2, 6 * n, 8 * n));
+  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f32x4.sub(f1y, f1x), omw15, s15, s315, om1, mu1, 6 * n, 8 * n, mrt, b1, m1));
+  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f32x4.sub(f2y, f2x), omw25, s25, s325, om2, mu2, 6 * n, 8 * n, mrt, b2, m2));
   stv(fout, c, f32x4.sub(ldv(fin, c), sum1));
   stv(fout2, c, f32x4.sub(ldv(fin2, c), sum2));
 }
@@ -390,6 +518,14 @@ function groupSimd(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize,
     r1 = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)), a8));
     j1x = f32x4.sub(f32x4.add(f32x4.sub(a1, a3), f32x4.add(a5, a8)), f32x4.add(a6, a7));
     j1y = f32x4.sub(f32x4.add(f32x4.sub(a2, a4), f32x4.add(a5, a6)), f32x4.add(a7, a8));
+    if (MRT) {
+      const s1 = f32x4.add(f32x4.add(a1, a2), f32x4.add(a3, a4)), s2 = f32x4.add(f32x4.add(a5, a6), f32x4.add(a7, a8));
+      const a04 = f32x4.mul(f32x4.splat(4.0), a0), t3 = f32x4.splat(3.0);
+      VME1 = f32x4.sub(f32x4.sub(f32x4.add(s2, s2), s1), a04);
+      VMP1 = f32x4.add(f32x4.sub(s2, f32x4.add(s1, s1)), a04);
+      VQX1 = f32x4.sub(j1x, f32x4.mul(t3, f32x4.sub(a1, a3)));
+      VQY1 = f32x4.sub(j1y, f32x4.mul(t3, f32x4.sub(a2, a4)));
+    }
   }
   {
     const b0 = ldv(b2, c), b1 = ldv(b2, n + c - 1), bb2 = ldv(b2, 2 * n + ym + x), b3 = ldv(b2, 3 * n + c + 1);
@@ -398,6 +534,14 @@ function groupSimd(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize,
     r2 = f32x4.add(f32x4.add(f32x4.add(b0, b1), f32x4.add(bb2, b3)), f32x4.add(f32x4.add(f32x4.add(b4, b5), f32x4.add(b6, b7)), b8));
     j2x = f32x4.sub(f32x4.add(f32x4.sub(b1, b3), f32x4.add(b5, b8)), f32x4.add(b6, b7));
     j2y = f32x4.sub(f32x4.add(f32x4.sub(bb2, b4), f32x4.add(b5, b6)), f32x4.add(b7, b8));
+    if (MRT) {
+      const s1 = f32x4.add(f32x4.add(b1, bb2), f32x4.add(b3, b4)), s2 = f32x4.add(f32x4.add(b5, b6), f32x4.add(b7, b8));
+      const b04 = f32x4.mul(f32x4.splat(4.0), b0), t3 = f32x4.splat(3.0);
+      VME2 = f32x4.sub(f32x4.sub(f32x4.add(s2, s2), s1), b04);
+      VMP2 = f32x4.add(f32x4.sub(s2, f32x4.add(s1, s1)), b04);
+      VQX2 = f32x4.sub(j2x, f32x4.mul(t3, f32x4.sub(b1, b3)));
+      VQY2 = f32x4.sub(j2y, f32x4.mul(t3, f32x4.sub(bb2, b4)));
+    }
   }
   let g1x = f32x4.splat(0), g1y = f32x4.splat(0), g2x = f32x4.splat(0), g2y = f32x4.splat(0);
   if (NEAR) {
@@ -443,7 +587,8 @@ function groupSimd(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize,
     f32x4.add(f32x4.mul(om1, f32x4.add(j1y, f32x4.mul(half, f1y))), f32x4.mul(om2, f32x4.add(j2y, f32x4.mul(half, f2y)))),
     inv,
   );
-  relaxBothV(fin, fout, n, c, ym, yp, x, r1, r2, f1x, f1y, f2x, f2y, om1, om2, ux, uy);
+  if (MRT) relaxBothV(fin, fout, n, c, ym, yp, x, r1, r2, f1x, f1y, f2x, f2y, om1, om2, ux, uy, true);
+  else relaxBothV(fin, fout, n, c, ym, yp, x, r1, r2, f1x, f1y, f2x, f2y, om1, om2, ux, uy, false);
 }
 
 // ---- SIMD fast rows (E4, no adhesion, no solid cell in the row) -----------------------------------------
@@ -728,7 +873,7 @@ function collideRowSimd(
 ): void {
   const nx = NX;
   const y0 = y * nx;
-  if (NEAR && wall == 0 && sp != 0 && !solidRow(rows, mask, y)) {
+  if (NEAR && !MRT && wall == 0 && sp != 0 && !solidRow(rows, mask, y)) {
     collideRowFast(fin, fout, rho, stn, K, sp, y);
     return;
   }

@@ -11,6 +11,8 @@ struct Params {
   nT: u32, oTargets: u32, oStart: u32, oSrc: u32,
   oCT: u32, oCP: u32, oTsum: u32, oBounce: u32,
   fp0: vec4<f32>, fp1: vec4<f32>, fp2: vec4<f32>,
+  // MRT (mrt1.w != 0): per component (1/tau - s_e)/36, (1/tau - s_eps)/36, (1/tau - s_q)/12
+  mrt1: vec4<f32>, mrt2: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -27,6 +29,25 @@ struct Params {
 const EX = array<i32, 9>(0, 1, 0, -1, 0, 1, -1, -1, 1);
 const EY = array<i32, 9>(0, 0, 1, 0, -1, 1, 1, -1, -1);
 const WQ = array<f32, 9>(4.0 / 9.0, 1.0 / 9.0, 1.0 / 9.0, 1.0 / 9.0, 1.0 / 9.0, 1.0 / 36.0, 1.0 / 36.0, 1.0 / 36.0, 1.0 / 36.0);
+
+// rows e, eps, q_x, q_y of the MRT moment matrix
+const ME = array<f32, 9>(-4.0, -1.0, -1.0, -1.0, -1.0, 2.0, 2.0, 2.0, 2.0);
+const MEPS = array<f32, 9>(4.0, -2.0, -2.0, -2.0, -2.0, 1.0, 1.0, 1.0, 1.0);
+const MQX = array<f32, 9>(0.0, -2.0, 0.0, 2.0, 0.0, 1.0, -1.0, -1.0, 1.0);
+const MQY = array<f32, 9>(0.0, 0.0, -2.0, 0.0, 2.0, 1.0, 1.0, -1.0, -1.0);
+
+// The MRT correction coefficients (ce, ceps, cqx, cqy) of one component: k (m - m_eq + (M F) / 2).
+fn mrtCoef(f: array<f32, 9>, r: f32, j: vec2<f32>, u: vec2<f32>, usq: f32, F: vec2<f32>, uF: f32, k: vec3<f32>) -> vec4<f32> {
+  var me = 0.0;
+  var mp = 0.0;
+  for (var q = 0; q < 9; q++) {
+    me += ME[q] * f[q];
+    mp += MEPS[q] * f[q];
+  }
+  let mq = j - 3.0 * vec2<f32>(f[1] - f[3], f[2] - f[4]);
+  let cq = k.z * (mq + r * u - 0.5 * F);
+  return vec4<f32>(k.x * (me - r * (3.0 * usq - 2.0) + 3.0 * uF), k.y * (mp - r * (1.0 - 3.0 * usq) - 3.0 * uF), cq.x, cq.y);
+}
 
 fn wrapi(v: i32, n: i32) -> i32 {
   return select(select(v, v - n, v >= n), v + n, v < 0);
@@ -157,6 +178,14 @@ fn collide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let usq = dot(u, u);
   let uF1 = dot(u, F1);
   let uF2 = dot(u, F2);
+  // MRT = BGK + the correction of the e, eps, q moments (lib/lbm/collision.ts): per population
+  // ce ME[q] + ceps MEPS[q] + cqx MQX[q] + cqy MQY[q], the k of Params.mrt* including 1/|M_k|^2
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  if (P.mrt1.w != 0.0) {
+    c1 = mrtCoef(f1, r1, j1, u, usq, F1, uF1, P.mrt1.xyz);
+    c2 = mrtCoef(f2, r2, j2, u, usq, F2, uF2, P.mrt2.xyz);
+  }
   // increments of the moving populations; the rest population takes minus their sum, so the collision
   // conserves mass exactly in real arithmetic (the f32 weights sum to 1 + 7.5e-9, a drift of that much
   // per step otherwise)
@@ -173,8 +202,9 @@ fn collide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     let b = f2[q];
     let wr1 = w * r1;
     let wr2 = w * r2;
-    let d1 = P.om1 * ((wr1 - a) + wr1 * t) + P.sc1 * w * (3.0 * (eF1 - uF1) + 9.0 * eu * eF1);
-    let d2 = P.om2 * ((wr2 - b) + wr2 * t) + P.sc2 * w * (3.0 * (eF2 - uF2) + 9.0 * eu * eF2);
+    let mq = vec4<f32>(ME[q], MEPS[q], MQX[q], MQY[q]);
+    let d1 = P.om1 * ((wr1 - a) + wr1 * t) + P.sc1 * w * (3.0 * (eF1 - uF1) + 9.0 * eu * eF1) + dot(c1, mq);
+    let d2 = P.om2 * ((wr2 - b) + wr2 * t) + P.sc2 * w * (3.0 * (eF2 - uF2) + 9.0 * eu * eF2) + dot(c2, mq);
     s1 += d1;
     s2 += d2;
     fout[u32(q) * P.n + c] = a + d1;

@@ -20,6 +20,18 @@
 export { MultiComponentLBM, type MultiComponentLBMOptions } from "./simulation.ts";
 export { LbmInstabilityError } from "./engine.ts";
 export {
+  addMrtCorrection,
+  type Collision,
+  type CollisionOption,
+  magicRate,
+  MRT_E,
+  MRT_EPS,
+  MRT_QX,
+  MRT_QY,
+  type MrtOptions,
+  normalizeCollision,
+} from "./collision.ts";
+export {
   CS2,
   EX,
   EY,

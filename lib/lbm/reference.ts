@@ -12,7 +12,8 @@
  *    the common velocity u' = sum_s (j_s + F_s/2) / tau_s / sum_s (rho_s / tau_s) (j_s = sum_q f_s e_q; the
  *    1/tau weighting makes collisions conserve the mixture momentum when the taus differ), and relax each
  *    component to its equilibrium f_eq(rho_s, u') with Guo's source term
- *    S = (1 - 1/(2 tau_s)) w_q [3 (e - u') + 9 (e.u') e].F_s.
+ *    S = (1 - 1/(2 tau_s)) w_q [3 (e - u') + 9 (e.u') e].F_s;
+ *    with MRT (collision.ts), plus the correction of the energy and energy-flux moments.
  * The velocity reported is the barycentric u = sum_s (j_s + F_s/2) / rho.
  *
  * Steps 1-3 depend only on the stored populations, so observables (densities, velocity) run them on
@@ -22,6 +23,7 @@
  */
 import { EX, EY, type StencilEntry, W } from "./lattice.ts";
 import { applyFill, type BoundaryPlan } from "./wetting.ts";
+import { addMrtCorrection, type Collision } from "./collision.ts";
 
 /** Model parameters shared by every backend. */
 export interface LbmParams {
@@ -33,6 +35,8 @@ export interface LbmParams {
   bodyForce: readonly [number, number];
   solid: Uint8Array;
   plan: BoundaryPlan;
+  /** Collision operator (collision.ts); BGK when absent. */
+  collision?: Collision;
 }
 
 /** Where a simulation first produced a bad density (non-finite or negative). */
@@ -175,6 +179,8 @@ export class TsLbm {
     const { nx, ny, tau, solid } = this.p, n = this.n;
     const fin = new Float64Array(18), F = new Float64Array(4);
     const om = [1 / tau[0], 1 / tau[1]], src = [1 - 0.5 / tau[0], 1 - 0.5 / tau[1]];
+    const mrt = this.p.collision?.type === "mrt" ? this.p.collision : null;
+    const fout = new Float64Array(18);
     for (let y = 0; y < ny; y++) {
       for (let x = 0; x < nx; x++) {
         const c = y * nx + x;
@@ -203,9 +209,11 @@ export class TsLbm {
             const S = src[s] * W[q] *
               (3 * ((EX[q] - ux) * fx + (EY[q] - uy) * fy) + 9 * eu * (EX[q] * fx + EY[q] * fy));
             const fq = fin[9 * s + q];
-            this.g[(9 * s + q) * n + c] = fq - om[s] * (fq - feq) + S;
+            fout[9 * s + q] = fq - om[s] * (fq - feq) + S;
           }
+          if (mrt) addMrtCorrection(fin, 9 * s, rs, ux, uy, fx, fy, mrt.k[s], fout, 9 * s);
         }
+        for (let i = 0; i < 18; i++) this.g[i * n + c] = fout[i];
       }
     }
     const t = this.f;

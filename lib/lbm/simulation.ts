@@ -16,6 +16,7 @@ import { type Backend, type BackendChoice, type BackendRequest, selectBackend } 
 import { gpuAvailable } from "../runtime/gpu.ts";
 import { wasmAvailable } from "../runtime/wasm.ts";
 import type { LbmEngine } from "./engine.ts";
+import { type Collision, type CollisionOption, normalizeCollision } from "./collision.ts";
 import { stencil, type StencilName } from "./lattice.ts";
 import type { LbmParams } from "./reference.ts";
 import { TsEngine } from "./ts_engine.ts";
@@ -38,6 +39,11 @@ export interface MultiComponentLBMOptions {
   solid?: Uint8Array;
   /** Solid-fluid interaction. Default `{ type: "improved" }` (neutral). */
   wetting?: WettingScheme;
+  /**
+   * Collision operator: "bgk" (default), "mrt" (multiple relaxation times with the default rates) or
+   * `{ type: "mrt", se?, seps?, sq? }` (see collision.ts). Every backend runs both.
+   */
+  collision?: CollisionOption;
   /** Body force per unit mass [gx, gy] acting on both components. Default [0, 0]. */
   bodyForce?: readonly [number, number];
   /** Backend; `auto` picks wasm. Default auto. */
@@ -55,7 +61,7 @@ export interface MultiComponentLBMOptions {
 const STENCILS: readonly StencilName[] = ["E4", "E6", "E8"];
 
 /**
- * Two-component Shan-Chen lattice Boltzmann simulation (D2Q9, BGK per component, Guo forcing, periodic
+ * Two-component Shan-Chen lattice Boltzmann simulation (D2Q9, BGK or MRT per component, Guo forcing, periodic
  * boundaries, halfway bounce-back on solid nodes, body-force driving) with a choice of solid-fluid
  * interaction scheme (see wetting.ts).
  *
@@ -91,6 +97,8 @@ export class MultiComponentLBM {
   readonly solid: Uint8Array;
   readonly wetting: WettingScheme;
   readonly bodyForce: readonly [number, number];
+  /** The collision operator with its resolved rates. */
+  readonly collision: Collision;
   readonly params: LbmParams;
   #options: MultiComponentLBMOptions;
   #engine: Promise<LbmEngine> | null = null;
@@ -152,6 +160,7 @@ export class MultiComponentLBM {
       throw new InvalidArgumentError(`bodyForce must be [gx, gy], got ${describe(bf)}`);
     }
     this.bodyForce = [requireFinite("bodyForce[0]", bf[0]), requireFinite("bodyForce[1]", bf[1])];
+    this.collision = normalizeCollision(options.collision, this.tau);
     if (options.threads !== undefined) requireInt("threads", options.threads, 1, 256);
     if (options.variant !== undefined && options.variant !== "simd" && options.variant !== "scalar") {
       throw new InvalidArgumentError(`variant must be "simd" or "scalar", got ${describe(options.variant)}`);
@@ -168,6 +177,7 @@ export class MultiComponentLBM {
       bodyForce: this.bodyForce,
       solid: this.solid,
       plan: boundaryPlan(this.solid, this.nx, this.ny, this.stencil, this.wetting),
+      collision: this.collision,
     };
   }
 

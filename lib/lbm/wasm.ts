@@ -129,7 +129,7 @@ export class WasmLbm implements LbmEngine {
       p.stencil.every((e) =>
         Math.abs(e.dx) <= 1 && Math.abs(e.dy) <= 1 && e.w === (e.dx !== 0 && e.dy !== 0 ? wDg : wAx)
       );
-    this.#params = a(64);
+    this.#params = a(96);
     // i32 at byte 52: the scratch of the SIMD sweep's fast rows, set by the first run (#scratchFor); at
     // byte 56: which rows have a solid cell (the fast rows are the others)
     const rows = a(4 * p.ny), solidRows = this.#arena.i32(rows, p.ny);
@@ -151,6 +151,13 @@ export class WasmLbm implements LbmEngine {
       near ? wAx : 0,
       near ? wDg : 0,
     ]);
+    // MRT: a flag (i32 at byte 60) and the correction factors of each component (f32 at bytes 64 .. 88)
+    const col = p.collision;
+    this.#arena.i32(this.#params, 16)[15] = col?.type === "mrt" ? 1 : 0;
+    if (col?.type === "mrt") {
+      const kk = col.k.flatMap((k) => [k[0] / 36, k[1] / 36, k[2] / 12]);
+      this.#arena.f32(this.#params, 22).set(kk, 16);
+    }
     const put = (name: string, arr: Int32Array | Float32Array) => {
       const ptr = a(4 * arr.length);
       if (arr instanceof Int32Array) this.#arena.i32(ptr, arr.length).set(arr);

@@ -102,7 +102,7 @@ export class WebGpuLbm implements LbmEngine {
     const oBounce = put(pairs);
     this.#buf.plan = make(4 * words.length);
     this.#gpu.write(this.#buf.plan, words);
-    const params = new ArrayBuffer(96 + 48), u = new Uint32Array(params), f = new Float32Array(params);
+    const params = new ArrayBuffer(96 + 48 + 32), u = new Uint32Array(params), f = new Float32Array(params);
     u.set([p.nx, p.ny, n, p.stencil.length]);
     f.set([
       1 / p.tau[0],
@@ -117,6 +117,12 @@ export class WebGpuLbm implements LbmEngine {
     ], 4);
     u.set([plan.wallVector ? 1 : 0, B, plan.layer1, T, oTargets, oStart, oSrc, oCT, oCP, oTsum, oBounce], 13);
     f.set(plan.params, 24);
+    // MRT: the correction factors of each component and the flag (kernels-wgsl/lbm.wgsl, Params.mrt*)
+    const col = p.collision;
+    if (col?.type === "mrt") {
+      f.set([col.k[0][0] / 36, col.k[0][1] / 36, col.k[0][2] / 12, 1], 36);
+      f.set([col.k[1][0] / 36, col.k[1][1] / 36, col.k[1][2] / 12, 0], 40);
+    }
     this.#buf.params = make(params.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
     this.#gpu.write(this.#buf.params, new Uint8Array(params));
     for (const parity of [0, 1]) {
