@@ -2,8 +2,7 @@
  * LBM benchmark (mitata `measure`): million lattice updates per second (MLUPS) of the two-component
  * Shan-Chen D2Q9 step (E4, tau 1, G 0.9, a droplet) for each backend: ts (float64 reference), wasm scalar,
  * wasm simd, wasm simd with the MRT collision (1 thread), wasm simd on 2 threads, webgpu when an adapter
- * exists; at 256^2 and 512^2, and 1024^2 in full mode (ts at 256^2 only in quick mode). The BGK SIMD step
- * takes the kernel's fast rows on this periodic lattice; MRT runs the general SIMD path.
+ * exists; at 256^2 and 512^2, and 1024^2 in full mode (ts at 256^2 only in quick mode).
  *
  * Each MLUPS figure is also quoted as a fraction of the bandwidth bound of its backend and thread count,
  * MLUPS_max = triad GB/s / bytes per update, with the STREAM triad measured in this process before the
@@ -243,7 +242,7 @@ async function baselineCompare(file: string, n: number, steps: number) {
     const scratch = slot ? alloc(slot) : 0;
     arena.i32(mask, N).fill(0);
     arena.i32(brow, n + 1).fill(0);
-    arena.i32(params, 16).set([S, scratch, 0, 0], 12); // stride, fast-row scratch, no row table (scan)
+    arena.i32(params, 16).set([S, scratch, 0, 0], 12); // stride, SIMD-row scratch, no row table (scan)
     arena.f32(params, 12).set([1, 1, 0.5, 0.5, 0.9, 0, 0, 0, 0, 1, 1 / 3, 1 / 12]);
     const W = [4 / 9, 1 / 9, 1 / 9, 1 / 9, 1 / 9, 1 / 36, 1 / 36, 1 / 36, 1 / 36];
     const [d1, d2] = droplet(n);

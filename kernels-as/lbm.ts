@@ -36,15 +36,6 @@ let MA: f32 = 0;
 let MB: f32 = 0;
 let MQX: f32 = 0;
 let MQY: f32 = 0;
-// the MRT moments m_e, m_eps, m_qx, m_qy of the current group of 4 cells (SIMD), per component
-let VME1: v128 = i32x4.splat(0);
-let VMP1: v128 = i32x4.splat(0);
-let VQX1: v128 = i32x4.splat(0);
-let VQY1: v128 = i32x4.splat(0);
-let VME2: v128 = i32x4.splat(0);
-let VMP2: v128 = i32x4.splat(0);
-let VQX2: v128 = i32x4.splat(0);
-let VQY2: v128 = i32x4.splat(0);
 
 @inline function ld(p: usize, i: i32): f32 {
   return load<f32>(p + (<usize>i << 2));
@@ -372,258 +363,63 @@ function cellScalarMrt(fin: usize, fout: usize, rho: usize, wall: usize, stn: us
 // The step kernels below (pull-stream + Guo-forced BGK collision of both components) take
 // params: [1/tau1, 1/tau2, 1-1/(2tau1), 1-1/(2tau2), G, gx, gy, Gads1, Gads2, near, w_axis, w_diagonal]
 // (near = 1: the stencil is the 8 nearest neighbours with those weights, E4), then the plane stride S as
-// an i32 at byte 48 and, for the SIMD kernels, the address of the scratch of the fast rows as an i32 at
-// byte 52 (fast_slot_bytes() per thread; 0: no fast rows) and of a table of ny i32 (1: the row has a
-// solid cell) at byte 56 (0: the kernels scan the mask); wall = 0 without adhesion. At byte 60 an i32,
-// != 0 for MRT, and at bytes 64..88 the f32 factors (1/tau - s_e)/36, (1/tau - s_eps)/36,
-// (1/tau - s_q)/12 of component 1, then of component 2 (the fast rows are BGK only: MRT rows take the
-// general path).
+// an i32 at byte 48 and, for the SIMD kernels, the address of the scratch of the SIMD rows as an i32 at
+// byte 52 (fast_slot_bytes() per thread; 0: scalar cells) and of a table of ny i32 (1: the row has a
+// solid cell, 2: only solid cells) at byte 56 (0: the kernels scan the mask); wall = 0 without adhesion.
+// At byte 60 an i32, != 0 for MRT, and at bytes 64..88 the f32 factors (1/tau - s_e)/36,
+// (1/tau - s_eps)/36, (1/tau - s_q)/12 of component 1, then of component 2.
 
-// ---- SIMD collision (4 cells along x) --------------------------------------------------------------
-
-// One opposite pair (q, qb = opposite of q) of one component for 4 cells. With eu = e_q.u and eF = e_q.F
-// (odd in q), the equilibrium splits into an even part wr (1 - 1.5 u^2 + 4.5 eu^2) and an odd part
-// wr 3 eu, and Guo's source into an even part scw (9 eu eF - 3 u.F) and an odd part scw 3 eF, so both
-// populations share A = om wr even + scw (9 eu eF - 3 u.F) and B = om wr 3 eu + 3 scw eF:
-// f_q += A + B - om f_q, f_qb += A - B - om f_qb. Stores both, returns the sum of the two increments.
-// omw = om w r, scw = sc w, scw3 = 3 sc w, mu = -3 u.F; even, eu3 = 3 eu, eu9 = 9 eu are shared by the
-// two components.
-// With MRT (mrt, a constant where inlined), the pair's correction adds xa to A and xb to B.
-@inline function pairV(
-  fin: usize, fout: usize, iq: i32, iqb: i32, c: i32, even: v128, eu3: v128, eu9: v128, eF: v128, omw: v128,
-  scw: v128, scw3: v128, om: v128, mu: v128, qn: i32, qbn: i32, mrt: bool, xa: v128, xb: v128,
-): v128 {
-  const fq = ldv(fin, iq), fqb = ldv(fin, iqb);
-  let A = f32x4.add(f32x4.mul(omw, even), f32x4.mul(scw, f32x4.add(f32x4.mul(eu9, eF), mu)));
-  let B = f32x4.add(f32x4.mul(omw, eu3), f32x4.mul(scw3, eF));
-  if (mrt) {
-    A = f32x4.add(A, xa);
-    B = f32x4.add(B, xb);
-  }
-  const dq = f32x4.sub(f32x4.add(A, B), f32x4.mul(om, fq));
-  const dqb = f32x4.sub(f32x4.sub(A, B), f32x4.mul(om, fqb));
-  stv(fout, qn + c, f32x4.add(fq, dq));
-  stv(fout, qbn + c, f32x4.add(fqb, dqb));
-  return f32x4.add(dq, dqb);
-}
-
-// Relaxes the 9 pulled populations of both components of 4 cells (reloaded from fin: they are in L1)
-// and stores them at fout + c, pair by pair (the velocity terms of a pair serve both components). The
-// rest population takes minus the sum of the other increments, so the collision conserves mass exactly
-// in real arithmetic (the f32 weights sum to 1 + 7.5e-9).
-// With MRT (mrt, a constant where inlined) the pairs also take the correction of the moments in VME*, ...
-@inline function relaxBothV(
-  fin: usize, fout: usize, n: i32, c: i32, ym: i32, yp: i32, x: i32, r1: v128, r2: v128, f1x: v128,
-  f1y: v128, f2x: v128, f2y: v128, om1: v128, om2: v128, ux: v128, uy: v128, mrt: bool,
-): void {
-  const n9 = 9 * n;
-  const fin2 = fin + (<usize>n9 << 2), fout2 = fout + (<usize>n9 << 2);
-  const c0 = f32x4.sub(f32x4.splat(1.0), f32x4.mul(f32x4.splat(1.5), f32x4.add(f32x4.mul(ux, ux), f32x4.mul(uy, uy))));
-  const h = f32x4.splat(4.5), t3 = f32x4.splat(3.0), t9 = f32x4.splat(9.0);
-  const w1 = f32x4.splat(1.0 / 9.0), w5 = f32x4.splat(1.0 / 36.0);
-  const omw11 = f32x4.mul(om1, f32x4.mul(w1, r1)), omw15 = f32x4.mul(om1, f32x4.mul(w5, r1));
-  const omw21 = f32x4.mul(om2, f32x4.mul(w1, r2)), omw25 = f32x4.mul(om2, f32x4.mul(w5, r2));
-  const s11 = f32x4.splat(SC1 * (1.0 / 9.0)), s15 = f32x4.splat(SC1 * (1.0 / 36.0));
-  const s21 = f32x4.splat(SC2 * (1.0 / 9.0)), s25 = f32x4.splat(SC2 * (1.0 / 36.0));
-  const s311 = f32x4.splat(SC1 * (3.0 / 9.0)), s315 = f32x4.splat(SC1 * (3.0 / 36.0));
-  const s321 = f32x4.splat(SC2 * (3.0 / 9.0)), s325 = f32x4.splat(SC2 * (3.0 / 36.0));
-  const mu1 = f32x4.mul(f32x4.splat(-3.0), f32x4.add(f32x4.mul(ux, f1x), f32x4.mul(uy, f1y)));
-  const mu2 = f32x4.mul(f32x4.splat(-3.0), f32x4.add(f32x4.mul(ux, f2x), f32x4.mul(uy, f2y)));
-  // MRT: a, b, -2 cqx, -2 cqy, cqx + cqy, cqy - cqx per component (see mrtScalar); mu = -3 u.F
-  let a1 = mu1, b1 = mu1, x1 = mu1, y1 = mu1, p1 = mu1, m1 = mu1;
-  let a2 = mu1, b2 = mu1, x2 = mu1, y2 = mu1, p2 = mu1, m2 = mu1;
-  if (mrt) {
-    const usq3 = f32x4.mul(f32x4.splat(3.0), f32x4.add(f32x4.mul(ux, ux), f32x4.mul(uy, uy)));
-    const two = f32x4.splat(2.0), one = f32x4.splat(1.0), half = f32x4.splat(0.5), m2x = f32x4.splat(-2.0);
-    let ce = f32x4.mul(f32x4.splat(KE1), f32x4.sub(f32x4.sub(VME1, f32x4.mul(r1, f32x4.sub(usq3, two))), mu1));
-    let cp = f32x4.mul(f32x4.splat(KP1), f32x4.add(f32x4.sub(VMP1, f32x4.mul(r1, f32x4.sub(one, usq3))), mu1));
-    let cx = f32x4.mul(f32x4.splat(KQ1), f32x4.sub(f32x4.add(VQX1, f32x4.mul(r1, ux)), f32x4.mul(half, f1x)));
-    let cy = f32x4.mul(f32x4.splat(KQ1), f32x4.sub(f32x4.add(VQY1, f32x4.mul(r1, uy)), f32x4.mul(half, f1y)));
-    a1 = f32x4.sub(f32x4.mul(m2x, cp), ce);
-    b1 = f32x4.add(f32x4.mul(two, ce), cp);
-    x1 = f32x4.mul(m2x, cx);
-    y1 = f32x4.mul(m2x, cy);
-    p1 = f32x4.add(cx, cy);
-    m1 = f32x4.sub(cy, cx);
-    ce = f32x4.mul(f32x4.splat(KE2), f32x4.sub(f32x4.sub(VME2, f32x4.mul(r2, f32x4.sub(usq3, two))), mu2));
-    cp = f32x4.mul(f32x4.splat(KP2), f32x4.add(f32x4.sub(VMP2, f32x4.mul(r2, f32x4.sub(one, usq3))), mu2));
-    cx = f32x4.mul(f32x4.splat(KQ2), f32x4.sub(f32x4.add(VQX2, f32x4.mul(r2, ux)), f32x4.mul(half, f2x)));
-    cy = f32x4.mul(f32x4.splat(KQ2), f32x4.sub(f32x4.add(VQY2, f32x4.mul(r2, uy)), f32x4.mul(half, f2y)));
-    a2 = f32x4.sub(f32x4.mul(m2x, cp), ce);
-    b2 = f32x4.add(f32x4.mul(two, ce), cp);
-    x2 = f32x4.mul(m2x, cx);
-    y2 = f32x4.mul(m2x, cy);
-    p2 = f32x4.add(cx, cy);
-    m2 = f32x4.sub(cy, cx);
-  }
-  // E/W
-  let ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(ux, ux))), e3 = f32x4.mul(t3, ux), e9 = f32x4.mul(t9, ux);
-  let i = n + c - 1, ib = 3 * n + c + 1;
-  let sum1 = pairV(fin, fout, i, ib, c, ev, e3, e9, f1x, omw11, s11, s311, om1, mu1, n, 3 * n, mrt, a1, x1);
-  let sum2 = pairV(fin2, fout2, i, ib, c, ev, e3, e9, f2x, omw21, s21, s321, om2, mu2, n, 3 * n, mrt, a2, x2);
-  // N/S
-  ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(uy, uy)));
-  e3 = f32x4.mul(t3, uy);
-  e9 = f32x4.mul(t9, uy);
-  i = 2 * n + ym + x;
-  ib = 4 * n + yp + x;
-  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f1y, omw11, s11, s311, om1, mu1, 2 * n, 4 * n, mrt, a1, y1));
-  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f2y, omw21, s21, s321, om2, mu2, 2 * n, 4 * n, mrt, a2, y2));
-  // NE/SW
-  let e = f32x4.add(ux, uy);
-  ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(e, e)));
-  e3 = f32x4.mul(t3, e);
-  e9 = f32x4.mul(t9, e);
-  i = 5 * n + ym + x - 1;
-  ib = 7 * n + yp + x + 1;
-  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f32x4.add(f1x, f1y), omw15, s15, s315, om1, mu1, 5 * n, 7 * n, mrt, b1, p1));
-  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f32x4.add(f2x, f2y), omw25, s25, s325, om2, mu2, 5 * n, 7 * n, mrt, b2, p2));
-  // NW/SE
-  e = f32x4.sub(uy, ux);
-  ev = f32x4.add(c0, f32x4.mul(h, f32x4.mul(e, e)));
-  e3 = f32x4.mul(t3, e);
-  e9 = f32x4.mul(t9, e);
-  i = 6 * n + ym + x + 1;
-  ib = 8 * n + yp + x - 1;
-  sum1 = f32x4.add(sum1, pairV(fin, fout, i, ib, c, ev, e3, e9, f32x4.sub(f1y, f1x), omw15, s15, s315, om1, mu1, 6 * n, 8 * n, mrt, b1, m1));
-  sum2 = f32x4.add(sum2, pairV(fin2, fout2, i, ib, c, ev, e3, e9, f32x4.sub(f2y, f2x), omw25, s25, s325, om2, mu2, 6 * n, 8 * n, mrt, b2, m2));
-  stv(fout, c, f32x4.sub(ldv(fin, c), sum1));
-  stv(fout2, c, f32x4.sub(ldv(fin2, c), sum2));
-}
-
-// p, pm, pp point at x - 1 of rows y, y - 1, y + 1 (the immediate offsets of wasm loads are unsigned)
-@inline function gradX(p: usize, pm: usize, pp: usize, wa: v128, wd: v128): v128 {
-  const d0 = f32x4.sub(v128.load(p, 8), v128.load(p));
-  const dd = f32x4.add(f32x4.sub(v128.load(pp, 8), v128.load(pp)), f32x4.sub(v128.load(pm, 8), v128.load(pm)));
-  return f32x4.add(f32x4.mul(wa, d0), f32x4.mul(wd, dd));
-}
-
-@inline function gradY(pm: usize, pp: usize, wa: v128, wd: v128): v128 {
-  const d0 = f32x4.sub(v128.load(pp, 4), v128.load(pm, 4));
-  const dd = f32x4.sub(f32x4.add(v128.load(pp, 8), v128.load(pp)), f32x4.add(v128.load(pm, 8), v128.load(pm)));
-  return f32x4.add(f32x4.mul(wa, d0), f32x4.mul(wd, dd));
-}
-
-function groupSimd(fin: usize, fout: usize, rho: usize, wall: usize, stn: usize, K: i32, x: i32, y: i32): void {
-  const n = N, nx = NX, ny = NY;
-  const y0 = y * nx, ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
-  const c = y0 + x;
-  const b2 = fin + (<usize>(9 * n) << 2);
-  // moments (relaxBothV reloads the populations: fewer live registers)
-  let r1: v128, r2: v128, j1x: v128, j1y: v128, j2x: v128, j2y: v128;
-  {
-    const a0 = ldv(fin, c), a1 = ldv(fin, n + c - 1), a2 = ldv(fin, 2 * n + ym + x), a3 = ldv(fin, 3 * n + c + 1);
-    const a4 = ldv(fin, 4 * n + yp + x), a5 = ldv(fin, 5 * n + ym + x - 1), a6 = ldv(fin, 6 * n + ym + x + 1);
-    const a7 = ldv(fin, 7 * n + yp + x + 1), a8 = ldv(fin, 8 * n + yp + x - 1);
-    r1 = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)), a8));
-    j1x = f32x4.sub(f32x4.add(f32x4.sub(a1, a3), f32x4.add(a5, a8)), f32x4.add(a6, a7));
-    j1y = f32x4.sub(f32x4.add(f32x4.sub(a2, a4), f32x4.add(a5, a6)), f32x4.add(a7, a8));
-    if (MRT) {
-      const s1 = f32x4.add(f32x4.add(a1, a2), f32x4.add(a3, a4)), s2 = f32x4.add(f32x4.add(a5, a6), f32x4.add(a7, a8));
-      const a04 = f32x4.mul(f32x4.splat(4.0), a0), t3 = f32x4.splat(3.0);
-      VME1 = f32x4.sub(f32x4.sub(f32x4.add(s2, s2), s1), a04);
-      VMP1 = f32x4.add(f32x4.sub(s2, f32x4.add(s1, s1)), a04);
-      VQX1 = f32x4.sub(j1x, f32x4.mul(t3, f32x4.sub(a1, a3)));
-      VQY1 = f32x4.sub(j1y, f32x4.mul(t3, f32x4.sub(a2, a4)));
-    }
-  }
-  {
-    const b0 = ldv(b2, c), b1 = ldv(b2, n + c - 1), bb2 = ldv(b2, 2 * n + ym + x), b3 = ldv(b2, 3 * n + c + 1);
-    const b4 = ldv(b2, 4 * n + yp + x), b5 = ldv(b2, 5 * n + ym + x - 1), b6 = ldv(b2, 6 * n + ym + x + 1);
-    const b7 = ldv(b2, 7 * n + yp + x + 1), b8 = ldv(b2, 8 * n + yp + x - 1);
-    r2 = f32x4.add(f32x4.add(f32x4.add(b0, b1), f32x4.add(bb2, b3)), f32x4.add(f32x4.add(f32x4.add(b4, b5), f32x4.add(b6, b7)), b8));
-    j2x = f32x4.sub(f32x4.add(f32x4.sub(b1, b3), f32x4.add(b5, b8)), f32x4.add(b6, b7));
-    j2y = f32x4.sub(f32x4.add(f32x4.sub(bb2, b4), f32x4.add(b5, b6)), f32x4.add(b7, b8));
-    if (MRT) {
-      const s1 = f32x4.add(f32x4.add(b1, bb2), f32x4.add(b3, b4)), s2 = f32x4.add(f32x4.add(b5, b6), f32x4.add(b7, b8));
-      const b04 = f32x4.mul(f32x4.splat(4.0), b0), t3 = f32x4.splat(3.0);
-      VME2 = f32x4.sub(f32x4.sub(f32x4.add(s2, s2), s1), b04);
-      VMP2 = f32x4.add(f32x4.sub(s2, f32x4.add(s1, s1)), b04);
-      VQX2 = f32x4.sub(j2x, f32x4.mul(t3, f32x4.sub(b1, b3)));
-      VQY2 = f32x4.sub(j2y, f32x4.mul(t3, f32x4.sub(bb2, b4)));
-    }
-  }
-  let g1x = f32x4.splat(0), g1y = f32x4.splat(0), g2x = f32x4.splat(0), g2y = f32x4.splat(0);
-  if (NEAR) {
-    // E4: the 8 neighbours, g = w_axis (axis differences) + w_diagonal (diagonal differences)
-    const wa = f32x4.splat(WAX), wd = f32x4.splat(WDG);
-    const p = rho + (<usize>(c - 1) << 2), pm = rho + (<usize>(ym + x - 1) << 2), pp = rho + (<usize>(yp + x - 1) << 2);
-    g1x = gradX(p, pm, pp, wa, wd);
-    g1y = gradY(pm, pp, wa, wd);
-    const o = <usize>n << 2;
-    g2x = gradX(p + o, pm + o, pp + o, wa, wd);
-    g2y = gradY(pm + o, pp + o, wa, wd);
-  } else {
-    for (let k = 0; k < K; k++) {
-      const e = stn + (<usize>(k << 4));
-      const s = wrap(y + load<i32>(e, 4), ny) * nx + x + load<i32>(e);
-      const wx = f32x4.splat(load<f32>(e, 8)), wy = f32x4.splat(load<f32>(e, 12));
-      const p1 = ldv(rho, s), p2 = ldv(rho, n + s);
-      g1x = f32x4.add(g1x, f32x4.mul(wx, p1));
-      g1y = f32x4.add(g1y, f32x4.mul(wy, p1));
-      g2x = f32x4.add(g2x, f32x4.mul(wx, p2));
-      g2y = f32x4.add(g2y, f32x4.mul(wy, p2));
-    }
-  }
-  const mg = f32x4.splat(-GC), bx = f32x4.splat(BX), by = f32x4.splat(BY);
-  let f1x = f32x4.mul(r1, f32x4.add(f32x4.mul(mg, g2x), bx)), f1y = f32x4.mul(r1, f32x4.add(f32x4.mul(mg, g2y), by));
-  let f2x = f32x4.mul(r2, f32x4.add(f32x4.mul(mg, g1x), bx)), f2y = f32x4.mul(r2, f32x4.add(f32x4.mul(mg, g1y), by));
-  if (wall != 0) {
-    const wx = ldv(wall, c), wy = ldv(wall, n + c);
-    const ga1 = f32x4.splat(GA1), ga2 = f32x4.splat(GA2);
-    f1x = f32x4.sub(f1x, f32x4.mul(f32x4.mul(ga1, r1), wx));
-    f1y = f32x4.sub(f1y, f32x4.mul(f32x4.mul(ga1, r1), wy));
-    f2x = f32x4.sub(f2x, f32x4.mul(f32x4.mul(ga2, r2), wx));
-    f2y = f32x4.sub(f2y, f32x4.mul(f32x4.mul(ga2, r2), wy));
-  }
-  const half = f32x4.splat(0.5);
-  const om1 = f32x4.splat(OM1), om2 = f32x4.splat(OM2);
-  const inv = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.mul(om1, r1), f32x4.mul(om2, r2)));
-  const ux = f32x4.mul(
-    f32x4.add(f32x4.mul(om1, f32x4.add(j1x, f32x4.mul(half, f1x))), f32x4.mul(om2, f32x4.add(j2x, f32x4.mul(half, f2x)))),
-    inv,
-  );
-  const uy = f32x4.mul(
-    f32x4.add(f32x4.mul(om1, f32x4.add(j1y, f32x4.mul(half, f1y))), f32x4.mul(om2, f32x4.add(j2y, f32x4.mul(half, f2y)))),
-    inv,
-  );
-  if (MRT) relaxBothV(fin, fout, n, c, ym, yp, x, r1, r2, f1x, f1y, f2x, f2y, om1, om2, ux, uy, true);
-  else relaxBothV(fin, fout, n, c, ym, yp, x, r1, r2, f1x, f1y, f2x, f2y, om1, om2, ux, uy, false);
-}
-
-// ---- SIMD fast rows (E4, no adhesion, no solid cell in the row) -----------------------------------------
+// ---- SIMD rows (4 cells along x) --------------------------------------------------------------------
 //
-// A row whose cells are all fluid, with the nearest-neighbour stencil and no adhesion force, runs as a
-// sequence of short loops over the row (chunks of FAST_G groups of 4 cells) that pass their results
-// through the thread's scratch slot instead of one loop body that does everything. One body keeps ~30
-// vectors live and the engines' register allocators spill most of them (x86 has 16 xmm registers), and
-// it keeps ~40 memory streams busy at once; each short loop has few live vectors and streams:
-//  1. fastMoments, per component: density and momentum of the 9 pulled populations and the E4 gradient
-//     of the component's density (9 population streams and one density row);
-//  2. fastVelocity: forces, the common velocity and, per component, the coefficients below;
-//  3. fastCollide, per component: the collision (9 populations in, from cache, and 9 out).
+// A row runs as a sequence of short loops over chunks of groups of 4 cells (x = 2 .. nx - 3; the two
+// cells at each end wrap around the lattice and take cellScalar) that pass their results through the
+// thread's scratch slot, instead of one loop body that does everything. One body keeps ~30 vectors live
+// and the engines' register allocators spill most of them (x86 has 16 xmm registers), and it keeps ~40
+// memory streams busy at once; each short loop has few live vectors and streams:
+//  1. fastMoments, per component: density and momentum of the 9 pulled populations and the gradient of
+//     the component's density (E4 from the three rows around the cells; other stencils from a per-row
+//     table of the offsets and weights of the K neighbours);
+//  2. fastVelocity: forces (interaction, body force, adhesion), the common velocity and, per
+//     component, the coefficients below;
+//  3. with MRT, fastMrt per component: the coefficients of the correction of the e, eps, q moments;
+//  4. fastCollide, per component: the collision (9 populations in, from cache, and 9 out). In a row
+//     with solid cells, the groups with a solid cell are skipped and their fluid cells run cellScalar:
+//     nothing is stored on a solid node, whose populations belong to the bounce links (which a thread
+//     working on a neighbouring row may be writing).
 // With eu = e.u, eF = e.F, Z = om r (1 - 1.5 u^2) - 3 sc u.F, the collision of the opposite pair
 // (q, qb) is f_q' = f_q + (A + B - om f_q), f_qb' = f_qb + (A - B - om f_qb) with
-// A = w Z + 4.5 w eu (om r eu + 2 sc eF) and B = 3 w (om r eu + sc eF) (BGK with Guo's source, as
-// pairV). Both are linear in e apart from eu, so step 2 stores Z' = w1 Z, P'_a = 3 w1 (om r u_a + sc F_a)
-// and Q'_a = 4.5 w1 (om r u_a + 2 sc F_a) (a = x, y) and the diagonal pairs take w5 = w1 / 4 times their
-// sums and differences.
-const FAST_G: i32 = 256;
-// bytes per group in the scratch slot (12 vectors: see G_*) and per slot (constant table, then groups)
-const FAST_GB: i32 = 192;
-const FAST_SLOT: i32 = 288 + FAST_G * FAST_GB;
-
-// Bytes of one thread's scratch slot of the fast rows (the caller allocates one per thread).
-export function fast_slot_bytes(): i32 {
-  return FAST_SLOT;
-}
+// A = w Z + 4.5 w eu (om r eu + 2 sc eF) and B = 3 w (om r eu + sc eF) (BGK with Guo's source: the
+// equilibrium and the source split into parts even and odd in e). Both are linear in e apart from eu, so
+// step 2 stores Z' = w1 Z, P'_a = 3 w1 (om r u_a + sc F_a) and Q'_a = 4.5 w1 (om r u_a + 2 sc F_a)
+// (a = x, y) and the diagonal pairs take w5 = w1 / 4 times their sums and differences. MRT adds to A and
+// B of each pair (see mrtScalar): E/W a and -2 cqx, N/S a and -2 cqy, NE/SW b and cqx + cqy, NW/SE b and
+// cqy - cqx.
 
 // The constants of steps 1 and 2, splatted, at the start of the slot: loaded where they are used, so that the
 // engines do not hoist them out of the loop into registers (there are more of them than registers).
 const CT_WA: i32 = 0, CT_WD: i32 = 16, CT_MG: i32 = 32, CT_BX: i32 = 48, CT_BY: i32 = 64, CT_OM1: i32 = 80;
 const CT_OM2: i32 = 96, CT_SC1: i32 = 112, CT_SC2: i32 = 128, CT_SC31: i32 = 144, CT_SC32: i32 = 160;
 const CT_HALF: i32 = 176, CT_ONE: i32 = 192, CT_15: i32 = 208, CT_W1: i32 = 224, CT_W13: i32 = 240;
-const CT_W145: i32 = 256, CT_BYTES: i32 = 288;
+const CT_W145: i32 = 256, CT_GA1: i32 = 272, CT_GA2: i32 = 288, CT_KE1: i32 = 304, CT_KP1: i32 = 320;
+const CT_KQ1: i32 = 336, CT_KE2: i32 = 352, CT_KP2: i32 = 368, CT_KQ2: i32 = 384, CT_BYTES: i32 = 400;
+// After the constants, the per-row stencil table (stencils other than E4): per neighbour its weights
+// w dx, w dy splatted and the byte offset of its density from the group's x - 1 in row y (48 bytes).
+const ST_MAX: i32 = 24;
+const ST_BYTES: i32 = ST_MAX * 48;
+// Groups per chunk and bytes per group record in the slot (see G_*): BGK, and MRT (larger records).
+const FAST_G: i32 = 256;
+const FAST_GB: i32 = 192;
+const FAST_G_MRT: i32 = 96;
+const FAST_GB_MRT: i32 = 480;
+// one slot: constants, stencil table, FAST_G records of FAST_GB bytes (>= FAST_G_MRT * FAST_GB_MRT)
+const FAST_SLOT: i32 = CT_BYTES + ST_BYTES + FAST_G * FAST_GB;
+// the record stride of the current row (FAST_GB or FAST_GB_MRT)
+let GB: i32 = FAST_GB;
+
+// Bytes of one thread's scratch slot of the SIMD rows (the caller allocates one per thread).
+export function fast_slot_bytes(): i32 {
+  return FAST_SLOT;
+}
 
 function fastTable(t: usize): void {
   v128.store(t, f32x4.splat(WAX), CT_WA);
@@ -643,22 +439,58 @@ function fastTable(t: usize): void {
   v128.store(t, f32x4.splat(1.0 / 9.0), CT_W1);
   v128.store(t, f32x4.splat(3.0 / 9.0), CT_W13);
   v128.store(t, f32x4.splat(4.5 / 9.0), CT_W145);
+  v128.store(t, f32x4.splat(GA1), CT_GA1);
+  v128.store(t, f32x4.splat(GA2), CT_GA2);
+  v128.store(t, f32x4.splat(KE1), CT_KE1);
+  v128.store(t, f32x4.splat(KP1), CT_KP1);
+  v128.store(t, f32x4.splat(KQ1), CT_KQ1);
+  v128.store(t, f32x4.splat(KE2), CT_KE2);
+  v128.store(t, f32x4.splat(KP2), CT_KP2);
+  v128.store(t, f32x4.splat(KQ2), CT_KQ2);
 }
 
-// Offsets in a group's part of the slot: what fastCollide reads (ux, uy, then Z', P'x, P'y, Q'x, Q'y of
-// each component) and, at the same place before, r, jx, jy, gx, gy of each component (from fastMoments
-// for fastVelocity, which loads all of them before it stores anything of the group).
-const G_UX: i32 = 0, G_UY: i32 = 16, G_C1: i32 = 32, G_C2: i32 = 112, G_M1: i32 = 0, G_G1: i32 = 48;
-const G_M2: i32 = 80, G_G2: i32 = 128;
+// The stencil table of row y at st (see ST_BYTES).
+function stencilTable(st: usize, stn: usize, K: i32, y: i32): void {
+  const nx = NX, ny = NY;
+  for (let k = 0; k < K; k++) {
+    const e = stn + (<usize>k << 4), o = st + <usize>(k * 48);
+    v128.store(o, f32x4.splat(load<f32>(e, 8)));
+    v128.store(o, f32x4.splat(load<f32>(e, 12)), 16);
+    store<i32>(o, ((wrap(y + load<i32>(e, 4), ny) - y) * nx + load<i32>(e) + 1) << 2, 32);
+  }
+}
 
-// Step 1, one component: density and momentum (r, jx, jy at G_M*) and the E4 gradient of its
-// density (the same arithmetic as groupSimd, at G_G*). p points at x - 1 of row y of the component's
-// plane 0, K* are the byte offsets of the planes with their row shifts; pr points at x - 1 of row y of
-// the component's density, dm, dp are the row shifts.
-function fastMoments(
+// Offsets in a group's record: what fastCollide reads (ux, uy, then Z', P'x, P'y, Q'x, Q'y of each
+// component) and, at the same place before, r, jx, jy, gx, gy of each component (from fastMoments for
+// fastVelocity, which loads all of them before it stores anything of the group). With MRT, fastVelocity
+// also keeps r and F of each component (G_R*, G_F*) for fastMrt, which stores a, b, -2 cqx, -2 cqy,
+// cqx + cqy, cqy - cqx of each component at G_X*.
+const G_UX: i32 = 0, G_UY: i32 = 16, G_C1: i32 = 32, G_C2: i32 = 112, G_M1: i32 = 0, G_G1: i32 = 48;
+const G_M2: i32 = 80, G_G2: i32 = 128, G_R1: i32 = 192, G_R2: i32 = 208, G_F1: i32 = 224, G_F2: i32 = 256;
+const G_X1: i32 = 288, G_X2: i32 = 384;
+
+// p, pm, pp point at x - 1 of rows y, y - 1, y + 1 (the immediate offsets of wasm loads are unsigned)
+@inline function gradX(p: usize, pm: usize, pp: usize, wa: v128, wd: v128): v128 {
+  const d0 = f32x4.sub(v128.load(p, 8), v128.load(p));
+  const dd = f32x4.add(f32x4.sub(v128.load(pp, 8), v128.load(pp)), f32x4.sub(v128.load(pm, 8), v128.load(pm)));
+  return f32x4.add(f32x4.mul(wa, d0), f32x4.mul(wd, dd));
+}
+
+@inline function gradY(pm: usize, pp: usize, wa: v128, wd: v128): v128 {
+  const d0 = f32x4.sub(v128.load(pp, 4), v128.load(pm, 4));
+  const dd = f32x4.sub(f32x4.add(v128.load(pp, 8), v128.load(pp)), f32x4.add(v128.load(pm, 8), v128.load(pm)));
+  return f32x4.add(f32x4.mul(wa, d0), f32x4.mul(wd, dd));
+}
+
+// Step 1, one component: density and momentum (r, jx, jy at G_M*) and the gradient of its density (at
+// G_G*: E4 when near, else from the stencil table st of K entries). p points at x - 1 of row y of the
+// component's plane 0, K* are the byte offsets of the planes with their row shifts; pr points at x - 1 of
+// row y of the component's density, dm, dp are the row shifts.
+@inline function momentsBody(
   p: usize, pr: usize, ps: usize, t: usize, n4: usize, dm: usize, dp: usize, K2: usize, K3: usize, K4: usize,
-  K5: usize, K6: usize, K7: usize, K8: usize, G: i32,
+  K5: usize, K6: usize, K7: usize, K8: usize, G: i32, near: bool, st: usize, K: i32,
 ): void {
+  const gb = <usize>GB;
   for (let g = 0; g < G; g++) {
     let u = v128.load(p + n4), v = v128.load(p + K3, 8);
     let r = f32x4.add(u, v);
@@ -679,26 +511,71 @@ function fastMoments(
     v128.store(ps, f32x4.add(f32x4.add(v128.load(p, 4), r), s));
     v128.store(ps, f32x4.add(jx, d), 16);
     v128.store(ps, f32x4.sub(jy, d), 32);
-    const pm = pr + dm, pp = pr + dp;
-    const wa = v128.load(t, CT_WA), wd = v128.load(t, CT_WD);
-    v128.store(ps, gradX(pr, pm, pp, wa, wd), G_G1 - G_M1);
-    v128.store(ps, gradY(pm, pp, wa, wd), G_G1 - G_M1 + 16);
+    if (near) {
+      const pm = pr + dm, pp = pr + dp;
+      const wa = v128.load(t, CT_WA), wd = v128.load(t, CT_WD);
+      v128.store(ps, gradX(pr, pm, pp, wa, wd), G_G1 - G_M1);
+      v128.store(ps, gradY(pm, pp, wa, wd), G_G1 - G_M1 + 16);
+    } else {
+      let gx = f32x4.splat(0), gy = f32x4.splat(0);
+      for (let k = 0; k < K; k++) {
+        const e = st + <usize>(k * 48);
+        const rv = v128.load(pr + <usize>load<i32>(e, 32));
+        gx = f32x4.add(gx, f32x4.mul(v128.load(e), rv));
+        gy = f32x4.add(gy, f32x4.mul(v128.load(e, 16), rv));
+      }
+      v128.store(ps, gx, G_G1 - G_M1);
+      v128.store(ps, gy, G_G1 - G_M1 + 16);
+    }
     p += 16;
     pr += 16;
-    ps += FAST_GB;
+    ps += gb;
   }
 }
 
-// Step 2: forces, the common velocity (ux, uy at G_UX, G_UY) and for each component Z', P'x,
-// P'y, Q'x, Q'y (see above, at G_C*).
-function fastVelocity(ps: usize, t: usize, G: i32): void {
+function fastMoments(
+  p: usize, pr: usize, ps: usize, t: usize, n4: usize, dm: usize, dp: usize, K2: usize, K3: usize, K4: usize,
+  K5: usize, K6: usize, K7: usize, K8: usize, G: i32,
+): void {
+  momentsBody(p, pr, ps, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G, true, 0, 0);
+}
+
+function fastMomentsK(
+  p: usize, pr: usize, ps: usize, t: usize, n4: usize, dm: usize, dp: usize, K2: usize, K3: usize, K4: usize,
+  K5: usize, K6: usize, K7: usize, K8: usize, G: i32, st: usize, K: i32,
+): void {
+  momentsBody(p, pr, ps, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G, false, st, K);
+}
+
+// Step 2: forces, the common velocity (ux, uy at G_UX, G_UY) and for each component Z', P'x, P'y, Q'x,
+// Q'y (see above, at G_C*). pw: the adhesion vectors at the chunk's first cell (when adh); with mrt, r
+// and F of each component at G_R*, G_F*.
+@inline function velocityBody(ps: usize, t: usize, G: i32, pw: usize, n4: usize, adh: bool, mrt: bool): void {
+  const gb = <usize>GB;
   for (let g = 0; g < G; g++) {
     const r1 = v128.load(ps, G_M1), r2 = v128.load(ps, G_M2);
     // the force on component 1 comes from the gradient of component 2 and vice versa
-    const f1x = f32x4.mul(r1, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G2)), v128.load(t, CT_BX)));
-    const f1y = f32x4.mul(r1, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G2 + 16)), v128.load(t, CT_BY)));
-    const f2x = f32x4.mul(r2, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G1)), v128.load(t, CT_BX)));
-    const f2y = f32x4.mul(r2, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G1 + 16)), v128.load(t, CT_BY)));
+    let f1x = f32x4.mul(r1, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G2)), v128.load(t, CT_BX)));
+    let f1y = f32x4.mul(r1, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G2 + 16)), v128.load(t, CT_BY)));
+    let f2x = f32x4.mul(r2, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G1)), v128.load(t, CT_BX)));
+    let f2y = f32x4.mul(r2, f32x4.add(f32x4.mul(v128.load(t, CT_MG), v128.load(ps, G_G1 + 16)), v128.load(t, CT_BY)));
+    if (adh) {
+      const wx = v128.load(pw), wy = v128.load(pw + n4);
+      const a1 = f32x4.mul(v128.load(t, CT_GA1), r1), a2 = f32x4.mul(v128.load(t, CT_GA2), r2);
+      f1x = f32x4.sub(f1x, f32x4.mul(a1, wx));
+      f1y = f32x4.sub(f1y, f32x4.mul(a1, wy));
+      f2x = f32x4.sub(f2x, f32x4.mul(a2, wx));
+      f2y = f32x4.sub(f2y, f32x4.mul(a2, wy));
+      pw += 16;
+    }
+    if (mrt) {
+      v128.store(ps, r1, G_R1);
+      v128.store(ps, r2, G_R2);
+      v128.store(ps, f1x, G_F1);
+      v128.store(ps, f1y, G_F1 + 16);
+      v128.store(ps, f2x, G_F2);
+      v128.store(ps, f2y, G_F2 + 16);
+    }
     const om1 = v128.load(t, CT_OM1), om2 = v128.load(t, CT_OM2), half = v128.load(t, CT_HALF);
     const inv = f32x4.div(v128.load(t, CT_ONE), f32x4.add(f32x4.mul(om1, r1), f32x4.mul(om2, r2)));
     const ux = f32x4.mul(
@@ -723,8 +600,20 @@ function fastVelocity(ps: usize, t: usize, G: i32): void {
     );
     fastCoef(ps + G_C1, t, r1, f1x, f1y, ux, uy, c0, CT_OM1, CT_SC1, CT_SC31);
     fastCoef(ps + G_C2, t, r2, f2x, f2y, ux, uy, c0, CT_OM2, CT_SC2, CT_SC32);
-    ps += FAST_GB;
+    ps += gb;
   }
+}
+
+function fastVelocity(ps: usize, t: usize, G: i32): void {
+  velocityBody(ps, t, G, 0, 0, false, false);
+}
+
+function fastVelocityGeneral(ps: usize, t: usize, G: i32, pw: usize, n4: usize): void {
+  if (pw != 0) {
+    if (MRT) velocityBody(ps, t, G, pw, n4, true, true);
+    else velocityBody(ps, t, G, pw, n4, true, false);
+  } else if (MRT) velocityBody(ps, t, G, pw, n4, false, true);
+  else velocityBody(ps, t, G, pw, n4, false, false);
 }
 
 // Z', P'x, P'y, Q'x, Q'y of one component at q; om, sc, sc3 are the table offsets of its constants.
@@ -743,76 +632,169 @@ function fastVelocity(ps: usize, t: usize, G: i32): void {
 }
 
 // Steps 1 and 2 over groups [0, G) at x = xs + 4 g of row y (its neighbours ym, yp): the slot sp holds
-// the constant table, then FAST_GB bytes per group.
-function fastPrepare(fin: usize, rho: usize, sp: usize, y: i32, ym: i32, yp: i32, xs: i32, G: i32): void {
+// the constant table, the stencil table (general: stencils other than E4, adhesion, MRT), then the group
+// records.
+function fastPrepare(
+  fin: usize, rho: usize, wall: usize, sp: usize, K: i32, y: i32, ym: i32, yp: i32, xs: i32, G: i32, general: bool,
+): void {
   const n = N, nx = NX;
   const y0 = y * nx;
   const n4 = <usize>n << 2;
   const dm = <usize>(ym - y0) << 2, dp = <usize>(yp - y0) << 2;
   const K2 = n4 * 2 + dm, K4 = n4 * 4 + dp, K5 = n4 * 5 + dm, K6 = n4 * 6 + dm, K7 = n4 * 7 + dp;
   const K8 = n4 * 8 + dp, K3 = n4 * 3;
-  const t = sp, ps = sp + CT_BYTES;
+  const t = sp, st = sp + CT_BYTES, ps = st + ST_BYTES;
   fastTable(t);
   const pa = fin + (<usize>(y0 + xs - 1) << 2), pr = rho + (<usize>(y0 + xs - 1) << 2);
-  fastMoments(pa, pr, ps + G_M1, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G);
-  fastMoments(pa + n4 * 9, pr + n4, ps + G_M2, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G);
-  fastVelocity(ps, t, G);
+  if (NEAR) {
+    fastMoments(pa, pr, ps + G_M1, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G);
+    fastMoments(pa + n4 * 9, pr + n4, ps + G_M2, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G);
+  } else {
+    fastMomentsK(pa, pr, ps + G_M1, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G, st, K);
+    fastMomentsK(pa + n4 * 9, pr + n4, ps + G_M2, t, n4, dm, dp, K2, K3, K4, K5, K6, K7, K8, G, st, K);
+  }
+  if (general) fastVelocityGeneral(ps, t, G, wall != 0 ? wall + (<usize>(y0 + xs) << 2) : 0, n4);
+  else fastVelocity(ps, t, G);
 }
 
-// Step 3, one component: fin, fout point at the component's 9 planes, its coefficients are at sp + co.
-// Each population gets the increment d_q = A +- B - om f_q, and the rest one minus the sum of the other
-// increments: near equilibrium the increments are small, so f_q + d_q rounds to within an ulp of f_q
-// there and the f32 rounding does not bias the mass (a formula for the new rest population from A, r and
-// f_0 does: its rounding error is the same in every cell of a uniform region).
-function fastCollide(fin: usize, fout: usize, sp: usize, co: i32, om_: f32, y: i32, ym: i32, yp: i32, xs: i32, G: i32): void {
+// Step 3 (MRT), one component: the correction coefficients at G_X* (co) from the 9 pulled populations
+// (pa: the component's planes at x - 1 of row y), r, F (G_R*, G_F*: rf, ff) and u; kt: the table offset of
+// the component's ke, then kp, kq.
+function fastMrt(pa: usize, sp: usize, rf: i32, ff: i32, co: i32, kt: i32, y: i32, ym: i32, yp: i32, G: i32): void {
   const n = N, nx = NX;
   const y0 = y * nx;
   const n4 = <usize>n << 2;
   const dm = <usize>(ym - y0) << 2, dp = <usize>(yp - y0) << 2;
   const K2 = n4 * 2 + dm, K4 = n4 * 4 + dp, K5 = n4 * 5 + dm, K6 = n4 * 6 + dm, K7 = n4 * 7 + dp;
   const K8 = n4 * 8 + dp, K3 = n4 * 3;
-  const om = f32x4.splat(om_);
+  const t = sp, gb = <usize>GB;
+  let ps = sp + CT_BYTES + ST_BYTES;
+  const two = f32x4.splat(2.0), three = f32x4.splat(3.0), four = f32x4.splat(4.0), half = f32x4.splat(0.5);
+  for (let g = 0; g < G; g++) {
+    // m_e = 2 s2 - s1 - 4 f0, m_eps = s2 - 2 s1 + 4 f0, m_qx = (f5 - f6 - f7 + f8) - 2 (f1 - f3), ...
+    const f1 = v128.load(pa + n4), f3 = v128.load(pa + K3, 8), f2 = v128.load(pa + K2, 4), f4 = v128.load(pa + K4, 4);
+    const s1 = f32x4.add(f32x4.add(f1, f3), f32x4.add(f2, f4));
+    let mqx = f32x4.mul(f32x4.sub(f3, f1), two), mqy = f32x4.mul(f32x4.sub(f4, f2), two);
+    const f5 = v128.load(pa + K5), f7 = v128.load(pa + K7, 8);
+    let s2 = f32x4.add(f5, f7);
+    mqx = f32x4.add(mqx, f32x4.sub(f5, f7));
+    mqy = f32x4.add(mqy, f32x4.sub(f5, f7));
+    const f6 = v128.load(pa + K6, 8), f8 = v128.load(pa + K8);
+    s2 = f32x4.add(s2, f32x4.add(f6, f8));
+    mqx = f32x4.add(mqx, f32x4.sub(f8, f6));
+    mqy = f32x4.add(mqy, f32x4.sub(f6, f8));
+    const f0x4 = f32x4.mul(four, v128.load(pa, 4));
+    const me = f32x4.sub(f32x4.sub(f32x4.add(s2, s2), s1), f0x4);
+    const mp = f32x4.add(f32x4.sub(s2, f32x4.add(s1, s1)), f0x4);
+    const ux = v128.load(ps, G_UX), uy = v128.load(ps, G_UY);
+    const r = v128.load(ps + <usize>rf), fx = v128.load(ps + <usize>ff), fy = v128.load(ps + <usize>ff, 16);
+    const usq3 = f32x4.mul(three, f32x4.add(f32x4.mul(ux, ux), f32x4.mul(uy, uy)));
+    const uF3 = f32x4.mul(three, f32x4.add(f32x4.mul(ux, fx), f32x4.mul(uy, fy)));
+    const ce = f32x4.mul(v128.load(t + <usize>kt), f32x4.add(f32x4.sub(me, f32x4.mul(r, f32x4.sub(usq3, two))), uF3));
+    const cp = f32x4.mul(
+      v128.load(t + <usize>kt, 16),
+      f32x4.sub(f32x4.sub(mp, f32x4.mul(r, f32x4.sub(f32x4.splat(1.0), usq3))), uF3),
+    );
+    const kq = v128.load(t + <usize>kt, 32);
+    const cx = f32x4.mul(kq, f32x4.sub(f32x4.add(mqx, f32x4.mul(r, ux)), f32x4.mul(half, fx)));
+    const cy = f32x4.mul(kq, f32x4.sub(f32x4.add(mqy, f32x4.mul(r, uy)), f32x4.mul(half, fy)));
+    const q = ps + <usize>co;
+    v128.store(q, f32x4.sub(f32x4.mul(f32x4.splat(-2.0), cp), ce));
+    v128.store(q, f32x4.add(f32x4.mul(two, ce), cp), 16);
+    v128.store(q, f32x4.mul(f32x4.splat(-2.0), cx), 32);
+    v128.store(q, f32x4.mul(f32x4.splat(-2.0), cy), 48);
+    v128.store(q, f32x4.add(cx, cy), 64);
+    v128.store(q, f32x4.sub(cy, cx), 80);
+    pa += 16;
+    ps += gb;
+  }
+}
+
+// Step 4, one component: fin, fout point at the component's 9 planes, its coefficients are at record
+// offset co (and the MRT ones at xo when mrt). Each population gets the increment d_q = A +- B - om f_q,
+// and the rest one minus the sum of the other increments: near equilibrium the increments are small, so
+// f_q + d_q rounds to within an ulp of f_q there and the f32 rounding does not bias the mass (a formula
+// for the new rest population from A, r and f_0 does: its rounding error is the same in every cell of a
+// uniform region). masked: keep the old values of solid lanes (pm: the mask at the chunk's first cell).
+@inline function collideBody(
+  fin: usize, fout: usize, sp: usize, co: i32, om_: f32, y: i32, ym: i32, yp: i32, xs: i32, G: i32, pm: usize,
+  xo: i32, masked: bool, mrt: bool,
+): void {
+  const n = N, nx = NX;
+  const y0 = y * nx;
+  const n4 = <usize>n << 2;
+  const dm = <usize>(ym - y0) << 2, dp = <usize>(yp - y0) << 2;
+  const K2 = n4 * 2 + dm, K4 = n4 * 4 + dp, K5 = n4 * 5 + dm, K6 = n4 * 6 + dm, K7 = n4 * 7 + dp;
+  const K8 = n4 * 8 + dp, K3 = n4 * 3;
+  const om = f32x4.splat(om_), gb = <usize>GB;
   let pa = fin + (<usize>(y0 + xs - 1) << 2);
   let po = fout + (<usize>(y0 + xs) << 2);
-  let ps = sp + CT_BYTES;
+  let ps = sp + CT_BYTES + ST_BYTES;
   for (let g = 0; g < G; g++) {
+    // a group with a solid cell is left to collideRowFast's scalar pass
+    if (masked && v128.any_true(v128.load(pm))) {
+      pa += 16;
+      po += 16;
+      ps += gb;
+      pm += 16;
+      continue;
+    }
     const ux = v128.load(ps), uy = v128.load(ps, 16);
     const q = ps + <usize>co;
     const z = v128.load(q), px = v128.load(q, 16), py = v128.load(q, 32), qx = v128.load(q, 48), qy = v128.load(q, 64);
+    const x = ps + <usize>xo;
     // E/W
     let u = f32x4.add(z, f32x4.mul(ux, qx));
+    let b = px;
+    if (mrt) {
+      u = f32x4.add(u, v128.load(x));
+      b = f32x4.add(b, v128.load(x, 32));
+    }
     let f = v128.load(pa + n4), fb = v128.load(pa + K3, 8);
-    let d = f32x4.sub(f32x4.add(u, px), f32x4.mul(om, f)), db = f32x4.sub(f32x4.sub(u, px), f32x4.mul(om, fb));
+    let d = f32x4.sub(f32x4.add(u, b), f32x4.mul(om, f)), db = f32x4.sub(f32x4.sub(u, b), f32x4.mul(om, fb));
     v128.store(po + n4, f32x4.add(f, d));
     v128.store(po + K3, f32x4.add(fb, db));
     let sum = f32x4.add(d, db);
     // N/S
     u = f32x4.add(z, f32x4.mul(uy, qy));
+    b = py;
+    if (mrt) {
+      u = f32x4.add(u, v128.load(x));
+      b = f32x4.add(b, v128.load(x, 48));
+    }
     f = v128.load(pa + K2, 4);
     fb = v128.load(pa + K4, 4);
-    d = f32x4.sub(f32x4.add(u, py), f32x4.mul(om, f));
-    db = f32x4.sub(f32x4.sub(u, py), f32x4.mul(om, fb));
+    d = f32x4.sub(f32x4.add(u, b), f32x4.mul(om, f));
+    db = f32x4.sub(f32x4.sub(u, b), f32x4.mul(om, fb));
     v128.store(po + n4 * 2, f32x4.add(f, d));
     v128.store(po + n4 * 4, f32x4.add(fb, db));
     sum = f32x4.add(sum, f32x4.add(d, db));
     // NE/SW: w5 = w1 / 4
     const quarter = f32x4.splat(0.25);
-    let t = f32x4.add(z, f32x4.mul(f32x4.add(ux, uy), f32x4.add(qx, qy)));
-    let p = f32x4.add(px, py);
+    let t = f32x4.mul(quarter, f32x4.add(z, f32x4.mul(f32x4.add(ux, uy), f32x4.add(qx, qy))));
+    let p = f32x4.mul(quarter, f32x4.add(px, py));
+    if (mrt) {
+      t = f32x4.add(t, v128.load(x, 16));
+      p = f32x4.add(p, v128.load(x, 64));
+    }
     f = v128.load(pa + K5);
     fb = v128.load(pa + K7, 8);
-    d = f32x4.sub(f32x4.mul(quarter, f32x4.add(t, p)), f32x4.mul(om, f));
-    db = f32x4.sub(f32x4.mul(quarter, f32x4.sub(t, p)), f32x4.mul(om, fb));
+    d = f32x4.sub(f32x4.add(t, p), f32x4.mul(om, f));
+    db = f32x4.sub(f32x4.sub(t, p), f32x4.mul(om, fb));
     v128.store(po + n4 * 5, f32x4.add(f, d));
     v128.store(po + n4 * 7, f32x4.add(fb, db));
     sum = f32x4.add(sum, f32x4.add(d, db));
     // NW/SE
-    t = f32x4.add(z, f32x4.mul(f32x4.sub(uy, ux), f32x4.sub(qy, qx)));
-    p = f32x4.sub(py, px);
+    t = f32x4.mul(quarter, f32x4.add(z, f32x4.mul(f32x4.sub(uy, ux), f32x4.sub(qy, qx))));
+    p = f32x4.mul(quarter, f32x4.sub(py, px));
+    if (mrt) {
+      t = f32x4.add(t, v128.load(x, 16));
+      p = f32x4.add(p, v128.load(x, 80));
+    }
     f = v128.load(pa + K6, 8);
     fb = v128.load(pa + K8);
-    d = f32x4.sub(f32x4.mul(quarter, f32x4.add(t, p)), f32x4.mul(om, f));
-    db = f32x4.sub(f32x4.mul(quarter, f32x4.sub(t, p)), f32x4.mul(om, fb));
+    d = f32x4.sub(f32x4.add(t, p), f32x4.mul(om, f));
+    db = f32x4.sub(f32x4.sub(t, p), f32x4.mul(om, fb));
     v128.store(po + n4 * 6, f32x4.add(f, d));
     v128.store(po + n4 * 8, f32x4.add(fb, db));
     sum = f32x4.add(sum, f32x4.add(d, db));
@@ -820,8 +802,32 @@ function fastCollide(fin: usize, fout: usize, sp: usize, co: i32, om_: f32, y: i
     v128.store(po, f32x4.sub(v128.load(pa, 4), sum));
     pa += 16;
     po += 16;
-    ps += FAST_GB;
+    ps += gb;
+    if (masked) pm += 16;
   }
+}
+
+function fastCollide(fin: usize, fout: usize, sp: usize, co: i32, om: f32, y: i32, ym: i32, yp: i32, xs: i32, G: i32): void {
+  collideBody(fin, fout, sp, co, om, y, ym, yp, xs, G, 0, 0, false, false);
+}
+
+function fastCollideMasked(
+  fin: usize, fout: usize, sp: usize, co: i32, om: f32, y: i32, ym: i32, yp: i32, xs: i32, G: i32, pm: usize,
+): void {
+  collideBody(fin, fout, sp, co, om, y, ym, yp, xs, G, pm, 0, true, false);
+}
+
+function fastCollideMrt(
+  fin: usize, fout: usize, sp: usize, co: i32, om: f32, y: i32, ym: i32, yp: i32, xs: i32, G: i32, xo: i32,
+): void {
+  collideBody(fin, fout, sp, co, om, y, ym, yp, xs, G, 0, xo, false, true);
+}
+
+function fastCollideMaskedMrt(
+  fin: usize, fout: usize, sp: usize, co: i32, om: f32, y: i32, ym: i32, yp: i32, xs: i32, G: i32, pm: usize,
+  xo: i32,
+): void {
+  collideBody(fin, fout, sp, co, om, y, ym, yp, xs, G, pm, xo, true, true);
 }
 
 // Whether row y has a solid cell: rows[y] != 0 from the caller's table if rows != 0 (params byte 56),
@@ -840,20 +846,57 @@ function rowHasSolid(mask: usize, y0: i32, nx: i32): bool {
   return s;
 }
 
-// Collides a fast row (all fluid, E4, no adhesion) with the scratch slot sp.
-function collideRowFast(fin: usize, fout: usize, rho: usize, stn: usize, K: i32, sp: usize, y: i32): void {
+// Collides row y with the scratch slot sp; solid: the row has a solid cell.
+function collideRowFast(
+  fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, sp: usize, y: i32, solid: bool,
+): void {
   const nx = NX, ny = NY, n9 = <usize>(9 * N) << 2;
-  const ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx;
+  const ym = wrap(y - 1, ny) * nx, yp = wrap(y + 1, ny) * nx, y0 = y * nx;
+  const mrt = MRT != 0, general = mrt || wall != 0;
+  GB = mrt ? FAST_GB_MRT : FAST_GB;
+  const chunk = mrt ? FAST_G_MRT : FAST_G;
+  if (!NEAR) stencilTable(sp + CT_BYTES, stn, K, y);
   let x = 0;
-  for (; x < 2 && x < nx; x++) cellScalar(fin, fout, rho, 0, stn, K, x, y);
-  const groups = nx >= 8 ? (nx - 4) >> 2 : 0;
-  for (let g0 = 0; g0 < groups; g0 += FAST_G) {
-    const G = min(FAST_G, groups - g0), xs = 2 + 4 * g0;
-    fastPrepare(fin, rho, sp, y, ym, yp, xs, G);
-    fastCollide(fin, fout, sp, G_C1, OM1, y, ym, yp, xs, G);
-    fastCollide(fin + n9, fout + n9, sp, G_C2, OM2, y, ym, yp, xs, G);
+  for (; x < 2 && x < nx; x++) {
+    if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
   }
-  for (x = 2 + 4 * groups; x < nx; x++) cellScalar(fin, fout, rho, 0, stn, K, x, y);
+  const groups = nx >= 8 ? (nx - 4) >> 2 : 0;
+  for (let g0 = 0; g0 < groups; g0 += chunk) {
+    const G = min(chunk, groups - g0), xs = 2 + 4 * g0;
+    fastPrepare(fin, rho, wall, sp, K, y, ym, yp, xs, G, general);
+    const pm = mask + (<usize>(y0 + xs) << 2);
+    if (mrt) {
+      const pa = fin + (<usize>(y0 + xs - 1) << 2);
+      fastMrt(pa, sp, G_R1, G_F1, G_X1, CT_KE1, y, ym, yp, G);
+      fastMrt(pa + n9, sp, G_R2, G_F2, G_X2, CT_KE2, y, ym, yp, G);
+      if (solid) {
+        fastCollideMaskedMrt(fin, fout, sp, G_C1, OM1, y, ym, yp, xs, G, pm, G_X1);
+        fastCollideMaskedMrt(fin + n9, fout + n9, sp, G_C2, OM2, y, ym, yp, xs, G, pm, G_X2);
+      } else {
+        fastCollideMrt(fin, fout, sp, G_C1, OM1, y, ym, yp, xs, G, G_X1);
+        fastCollideMrt(fin + n9, fout + n9, sp, G_C2, OM2, y, ym, yp, xs, G, G_X2);
+      }
+    } else if (solid) {
+      fastCollideMasked(fin, fout, sp, G_C1, OM1, y, ym, yp, xs, G, pm);
+      fastCollideMasked(fin + n9, fout + n9, sp, G_C2, OM2, y, ym, yp, xs, G, pm);
+    } else {
+      fastCollide(fin, fout, sp, G_C1, OM1, y, ym, yp, xs, G);
+      fastCollide(fin + n9, fout + n9, sp, G_C2, OM2, y, ym, yp, xs, G);
+    }
+    if (solid) {
+      // the fluid cells of the groups with a solid cell, one by one
+      for (let g = 0; g < G; g++) {
+        const xg = xs + 4 * g;
+        if (!v128.any_true(ldv(mask, y0 + xg))) continue;
+        for (let j = xg; j < xg + 4; j++) {
+          if (load<i32>(mask + (<usize>(y0 + j) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, j, y);
+        }
+      }
+    }
+  }
+  for (x = 2 + 4 * groups; x < nx; x++) {
+    if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
+  }
 }
 
 // One row, scalar: every fluid cell by cellScalar.
@@ -864,35 +907,18 @@ function collideRowScalar(fin: usize, fout: usize, rho: usize, mask: usize, wall
   }
 }
 
-// One row, SIMD: all-fluid E4 rows without adhesion take the fast rows; otherwise groups of 4 fluid cells at
-// 2 <= x, x + 3 <= nx - 3 use f32x4, and edge cells (periodic wrap of the stencil) and groups containing
-// solid cells use the scalar path.
+// One row, SIMD: the short passes of collideRowFast (rows whose every cell is solid, rows[y] == 2, are
+// skipped); without a scratch slot (sp = 0) or with more than ST_MAX stencil entries, the scalar cells.
 function collideRowSimd(
   fin: usize, fout: usize, rho: usize, mask: usize, wall: usize, stn: usize, K: i32, sp: usize, rows: usize,
   y: i32,
 ): void {
-  const nx = NX;
-  const y0 = y * nx;
-  if (NEAR && !MRT && wall == 0 && sp != 0 && !solidRow(rows, mask, y)) {
-    collideRowFast(fin, fout, rho, stn, K, sp, y);
+  if (sp == 0 || K > ST_MAX) {
+    collideRowScalar(fin, fout, rho, mask, wall, stn, K, y);
     return;
   }
-  let x = 0;
-  for (; x < 2 && x < nx; x++) {
-    if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
-  }
-  for (; x + 4 <= nx - 2; x += 4) {
-    if (!v128.any_true(ldv(mask, y0 + x))) {
-      groupSimd(fin, fout, rho, wall, stn, K, x, y);
-    } else {
-      for (let j = x; j < x + 4; j++) {
-        if (load<i32>(mask + (<usize>(y0 + j) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, j, y);
-      }
-    }
-  }
-  for (; x < nx; x++) {
-    if (load<i32>(mask + (<usize>(y0 + x) << 2)) == 0) cellScalar(fin, fout, rho, wall, stn, K, x, y);
-  }
+  if (rows != 0 && load<i32>(rows + (<usize>y << 2)) == 2) return;
+  collideRowFast(fin, fout, rho, mask, wall, stn, K, sp, y, solidRow(rows, mask, y));
 }
 
 // f[dst[k]] = f[src[k]] (both components) for the bounce links k in [brow[y], brow[y + 1]) (links sorted
@@ -931,7 +957,7 @@ export function step_rows_simd(
   stepRowsSimd(fin, fout, rho, rhoOut, mask, wall, stn, K, params, bdst, bsrc, brow, rowmin, nx, ny, sp, i0, i1);
 }
 
-// step_rows_simd with the scratch slot sp of the fast rows (0: no fast rows).
+// step_rows_simd with the scratch slot sp of the SIMD rows (0: scalar cells).
 function stepRowsSimd(
   fin: usize, fout: usize, rho: usize, rhoOut: usize, mask: usize, wall: usize, stn: usize, K: i32,
   params: usize, bdst: usize, bsrc: usize, brow: usize, rowmin: usize, nx: i32, ny: i32, sp: usize, i0: i32,

@@ -42,11 +42,11 @@ export interface LbmWasmOptions {
  * the densities of the rows at the edges of the thread ranges and the virtual densities on solid nodes.
  * The SIMD collision relaxes opposite populations in pairs (shared even and odd parts of the
  * equilibrium and of Guo's source) and gives the rest population minus the sum of the other increments,
- * which keeps f32 mass conservation free of the bias of the rounded weights. Rows without a solid cell,
- * with the E4 stencil and no adhesion (the common case), take the SIMD kernel's fast rows: a few short
- * loops per row that pass their results through a per-thread scratch slot (few live vectors, few memory
- * streams at a time; kernels-as/lbm.ts, "SIMD fast rows"); a table of the rows with solid cells tells
- * the kernel which rows those are.
+ * which keeps f32 mass conservation free of the bias of the rounded weights. A row runs as a few short
+ * loops that pass their results through a per-thread scratch slot (few live vectors, few memory streams
+ * at a time; kernels-as/lbm.ts, "SIMD rows"), for every stencil, wetting scheme and collision; groups of
+ * 4 cells with a solid cell, and the two cells at each end of a row, take the scalar cell. A table of the
+ * rows with solid cells (1) or only solid cells (2, skipped) tells the kernel which rows need the mask.
  *
  * @example
  * ```ts
@@ -74,7 +74,7 @@ export class WasmLbm implements LbmEngine {
   #stn: number;
   #K: number;
   #params: number;
-  /** Scratch slots of the SIMD fast rows (0 until the first run). */
+  /** Scratch slots of the SIMD rows (0 until the first run). */
   #scratch = 0;
   #plan: Record<string, number> = {};
   #n: number;
@@ -130,11 +130,12 @@ export class WasmLbm implements LbmEngine {
         Math.abs(e.dx) <= 1 && Math.abs(e.dy) <= 1 && e.w === (e.dx !== 0 && e.dy !== 0 ? wDg : wAx)
       );
     this.#params = a(96);
-    // i32 at byte 52: the scratch of the SIMD sweep's fast rows, set by the first run (#scratchFor); at
-    // byte 56: which rows have a solid cell (the fast rows are the others)
+    // i32 at byte 52: the scratch of the SIMD sweep, set by the first run (#scratchFor); at byte 56: which
+    // rows have a solid cell (1) or only solid cells (2)
     const rows = a(4 * p.ny), solidRows = this.#arena.i32(rows, p.ny);
     for (let y = 0; y < p.ny; y++) {
-      solidRows[y] = p.solid.subarray(y * p.nx, (y + 1) * p.nx).some((s) => s !== 0) ? 1 : 0;
+      const row = p.solid.subarray(y * p.nx, (y + 1) * p.nx);
+      solidRows[y] = row.every((s) => s !== 0) ? 2 : row.some((s) => s !== 0) ? 1 : 0;
     }
     this.#arena.i32(this.#params, 15).set([S, 0, rows], 12);
     this.#arena.f32(this.#params, 12).set([
@@ -194,10 +195,9 @@ export class WasmLbm implements LbmEngine {
   }
 
   /**
-   * The SIMD sweep runs rows that are all fluid with the E4 stencil and no adhesion as short loops that
-   * pass their results through a per-thread scratch slot (kernels-as/lbm.ts, "SIMD fast rows"; about
-   * 48 KB, fast_slot_bytes()): one slot per thread, the address in the params block (i32 at byte 52;
-   * 0 = no fast rows). Allocated by the first run.
+   * The SIMD sweep runs rows as short loops that pass their results through a per-thread scratch slot
+   * (kernels-as/lbm.ts, "SIMD rows"; about 50 KB, fast_slot_bytes()): one slot per thread, the address in
+   * the params block (i32 at byte 52; 0 = none: scalar cells). Allocated by the first run.
    */
   #scratchFor(k: KernelExports): void {
     if (this.variant !== "simd" || this.#scratch) return;

@@ -144,7 +144,7 @@ Deno.test("MRT: every backend agrees with the ts reference (wasm scalar, simd, 2
   const solid = cylinderMask(nx, ny, 18, 6, 6);
   const [r1, r2] = droplet(nx, ny, 8, 18, 18);
   const cases: Array<{ st: "E4" | "E8"; solid?: Uint8Array; wetting?: WettingScheme }> = [
-    { st: "E4" }, // periodic, no solid: the SIMD kernel's fast rows would take these rows under BGK
+    { st: "E4" }, // periodic, no solid
     { st: "E4", solid, wetting: { type: "martys-chen", gAds: [-0.08, 0.08] } },
     { st: "E8", solid, wetting: { type: "improved", phi: [1.1, 1], deltaRho: [0, 0.02] } },
   ];
