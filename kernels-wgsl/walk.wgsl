@@ -12,17 +12,26 @@
 // is "X < T" for an integer T the host finds once (binary search in float64) and passes as
 // (T >> 26, T & (2^26 - 1)). Comparing (a, b) = (w1 >> 5, w2 >> 6) against that pair is exact.
 //
-// Bindings: 0 params (uniform), 1 pool (storage, read), 2 starts (storage, read), 3 out (storage).
+// Bindings: 0 params (uniform), 1 pool (storage, read), 2 starts (storage, read), 3 out (storage),
+// 4 state (storage).
+//
+// A walk runs over several dispatches, each taking it through steps [s0, s1) (ppr: at most s1 - s0
+// steps), so that no invocation loops for long: some adapters stop an invocation's loops after a fixed
+// number of iterations in all (Mesa's llvmpipe after 65535) and carry on after the loop, which would
+// silently end a long walk early. Between dispatches the walk's state (current vertex, previous vertex,
+// the index of its next Philox word, the next step and the flags) lives in `state`, 4 words per walk.
+// A dispatch that finds the walk's state at another step than s0, or that leaves its loop before s1
+// without the walk having ended, sets ERR: the host then knows the adapter cut the pass short.
 
 struct Params {
   key0: u32,
   key1: u32,
   length: u32,     // vertices per walk (deepwalk, node2vec)
   n: u32,          // number of walks
-  _pad3: u32,
+  s0: u32,         // first step of this dispatch (0: the walks start)
   t_stop_hi: u32,  // ppr: continue while X >= T_stop
   t_stop_lo: u32,
-  _pad0: u32,
+  s1: u32,         // end of this dispatch's steps (ppr: s1 - s0 steps at most)
   t_ip_hi: u32,    // node2vec: accept x == prev while X < T_ip
   t_ip_lo: u32,
   t_one_hi: u32,   // accept a neighbour of prev while X < T_one
@@ -37,6 +46,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read> m: array<u32>;
 @group(0) @binding(2) var<storage, read> starts: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
+@group(0) @binding(4) var<storage, read_write> state: array<u32>;
+
+// state word 3: the next step (deepwalk, node2vec) or the steps taken (ppr), and the flags
+const DONE: u32 = 0x80000000u;
+const ERR: u32 = 0x40000000u;
+const STEP_MASK: u32 = 0x3fffffffu;
 
 // layout (mirrors lib/walk/layout.ts)
 const H_K: u32 = 1u;
@@ -68,6 +83,15 @@ var<private> r_block: vec4<u32>;
 fn rng_start(stream: u32) {
   r_stream = stream;
   r_idx = 0u;
+}
+
+// Continues stream `stream` at word `idx` (a walk resumed by a later dispatch).
+fn rng_resume(stream: u32, idx: u32) {
+  r_stream = stream;
+  r_idx = idx;
+  if ((idx & 3u) != 0u) {
+    r_block = philox4x32(vec4<u32>(idx >> 2u, 0u, stream, 0u), vec2<u32>(params.key0, params.key1));
+  }
 }
 
 fn next_u32() -> u32 {
@@ -185,28 +209,83 @@ fn walk_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 
 // ---------------------------------------------------------------- entry points
 
+// The start of walk w's part in this dispatch: false when the walk has ended (its remaining entries in
+// [s0, s1) are filled) or its state is not at step s0 (ERR set). Sets cur, prev, the RNG and s.
+var<private> cur: u32;
+var<private> prev: u32;
+var<private> s: u32;
+
+fn resume(w: u32, base: u32) -> bool {
+  let b = 4u * w;
+  if (params.s0 == 0u) {
+    rng_start(w);
+    cur = starts[w];
+    prev = NO_VERTEX;
+    if (params.length > 0u) {
+      out[base] = cur;
+    }
+    s = 1u;
+    return true;
+  }
+  let f = state[b + 3u];
+  if ((f & DONE) != 0u) {
+    let end = min(params.s1, params.length);
+    for (var t = params.s0; t < end; t++) {
+      out[base + t] = NO_VERTEX;
+    }
+    return false;
+  }
+  if ((f & STEP_MASK) != params.s0) {
+    state[b + 3u] = f | ERR | DONE;
+    return false;
+  }
+  cur = state[b];
+  prev = state[b + 1u];
+  rng_resume(w, state[b + 2u]);
+  s = params.s0;
+  return true;
+}
+
+// Saves walk w's state after its part; ended: it reached a vertex without out-edges (its entries from s
+// to the end of this dispatch are filled with NO_VERTEX).
+fn suspend(w: u32, base: u32, end: u32, ended: bool) {
+  let b = 4u * w;
+  var flags = 0u;
+  if (ended) {
+    for (var t = s; t < end; t++) {
+      out[base + t] = NO_VERTEX;
+    }
+    flags = DONE;
+  } else if (s != end) {
+    flags = ERR | DONE; // the loop was left early: the adapter cut the invocation short
+  }
+  state[b] = cur;
+  state[b + 1u] = prev;
+  state[b + 2u] = r_idx;
+  state[b + 3u] = s | flags;
+}
+
 @compute @workgroup_size(64, 1, 1)
 fn deepwalk(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let w = walk_index(gid, nwg);
   if (w >= params.n) {
     return;
   }
-  rng_start(w);
-  let len = params.length;
-  let base = w * len;
-  var cur = starts[w];
-  out[base] = cur;
-  var s = 1u;
-  for (; s < len; s++) {
+  let base = w * params.length;
+  if (!resume(w, base)) {
+    return;
+  }
+  let end = min(params.s1, params.length);
+  var ended = false;
+  for (; s < end; s++) {
     if (degree(cur) == 0u) {
+      ended = true;
       break;
     }
     cur = next_vertex(cur);
     out[base + s] = cur;
   }
-  for (; s < len; s++) {
-    out[base + s] = NO_VERTEX;
-  }
+  suspend(w, base, end, ended);
 }
 
 @compute @workgroup_size(64, 1, 1)
@@ -215,15 +294,15 @@ fn node2vec(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   if (w >= params.n) {
     return;
   }
-  rng_start(w);
-  let len = params.length;
-  let base = w * len;
-  var cur = starts[w];
-  var prev = NO_VERTEX;
-  out[base] = cur;
-  var s = 1u;
-  for (; s < len; s++) {
+  let base = w * params.length;
+  if (!resume(w, base)) {
+    return;
+  }
+  let end = min(params.s1, params.length);
+  var ended = false;
+  for (; s < end; s++) {
     if (degree(cur) == 0u) {
+      ended = true;
       break;
     }
     var x: u32;
@@ -253,26 +332,51 @@ fn node2vec(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     cur = x;
     out[base + s] = cur;
   }
-  for (; s < len; s++) {
-    out[base + s] = NO_VERTEX;
-  }
+  suspend(w, base, end, ended);
 }
 
+// PPR: at most s1 - s0 steps per dispatch; state word 3 counts the steps taken, DONE once the walk
+// stopped (out[w] = its endpoint).
 @compute @workgroup_size(64, 1, 1)
 fn ppr(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let w = walk_index(gid, nwg);
   if (w >= params.n) {
     return;
   }
-  rng_start(w);
-  var cur = starts[w];
-  loop {
+  let b = 4u * w;
+  var taken = 0u;
+  if (params.s0 == 0u) {
+    rng_start(w);
+    cur = starts[w];
+  } else {
+    let f = state[b + 3u];
+    if ((f & DONE) != 0u) {
+      return;
+    }
+    taken = f & STEP_MASK;
+    cur = state[b];
+    rng_resume(w, state[b + 2u]);
+  }
+  let budget = params.s1 - params.s0;
+  var k = 0u;
+  var stopped = false;
+  for (; k < budget; k++) {
     // the engine: while (uniform() >= alpha && degree(cur) != 0) step; the uniform is drawn first
     let stop = uniform_below(params.t_stop_hi, params.t_stop_lo);
     if (stop || degree(cur) == 0u) {
+      stopped = true;
       break;
     }
     cur = next_vertex(cur);
   }
-  out[w] = cur;
+  var flags = 0u;
+  if (stopped) {
+    out[w] = cur;
+    flags = DONE;
+  } else if (k != budget) {
+    flags = ERR | DONE;
+  }
+  state[b] = cur;
+  state[b + 2u] = r_idx;
+  state[b + 3u] = min(taken + k, STEP_MASK) | flags;
 }

@@ -369,6 +369,31 @@ export class DynamicGraph {
    * vertex. On wasm with `threads > 1` the vertices are split over the worker pool; on webgpu the batch
    * runs on the GPU, one invocation per touched vertex (lib/walk/webgpu_update.ts), and leaves the GPU's
    * copy of the graph current for the next walk.
+   *
+   * The whole batch is validated first: a rejected batch changes nothing (all or nothing, every backend).
+   *
+   * Limits on webgpu: the pool plus a batch's worst-case room (what the host reserves per touched vertex)
+   * must fit one storage binding (maxStorageBufferBindingSize). A batch that does not fit is cut into parts
+   * of whole vertices that do, applied one after another, with the result of the batch applied at once
+   * (same edges, slot order and sampler state). Only a vertex whose own room cannot fit beside the pool is
+   * refused, with a GpuBatchTooLargeError (lib/walk/webgpu_update.ts) that gives the numbers, and the graph
+   * unchanged: apply that vertex's updates in smaller batches or use the ts or wasm backend. A vertex may
+   * hold at most GPU_MAX_DEGREE (2^27 - 1) edges during a GPU batch (InvalidArgumentError, nothing changed).
+   * If the device fails part way, or the GPU's result fails the host's checks (llvmpipe, the CPU adapter,
+   * cuts an invocation short after about 65535 loop iterations: a vertex with hundreds of deletes among
+   * thousands of edges), the batch is rolled back (the graph is as before it, its GPU copy is uploaded
+   * again on the next GPU use) and a GpuBatchFailedError is thrown.
+   *
+   * @example
+   * ```ts
+   * import { DynamicGraph } from "./graph.ts";
+   * const g = new DynamicGraph({ numVertices: 3 });
+   * await g.applyBatch({
+   *   insert: { src: new Uint32Array([0, 0]), dst: new Uint32Array([1, 2]), weight: new Float64Array([1, 3]) },
+   *   delete: { src: new Uint32Array([0]), dst: new Uint32Array([1]) },
+   * });
+   * g.degree(0); // 1
+   * ```
    */
   async applyBatch(batch: EdgeBatch, options: { threads?: number } = {}): Promise<void> {
     const threads = requireInt("threads", options.threads ?? 1, 1, 256);
@@ -378,14 +403,7 @@ export class DynamicGraph {
       const before = this.#version;
       this.#busy = true;
       try {
-        await applyStageGpu(
-          this.#gpu,
-          this.engine,
-          stage,
-          () => this.#reserveStage(stage),
-          before,
-          before + 1,
-        );
+        await applyStageGpu(this.#gpu, this.engine, stage, before, before + 1);
       } finally {
         this.#version = before + 1;
         this.#busy = false;

@@ -26,3 +26,5 @@ export {
 export { GROUP_KINDS, NO_VERTEX, type SamplerName, SAMPLERS } from "./layout.ts";
 export { checkInvariants } from "./invariants.ts";
 export { WalkRng } from "./engine.ts";
+export { GpuBatchFailedError, GpuBatchTooLargeError } from "./webgpu_update.ts";
+export { GpuWalkCutShortError } from "./webgpu.ts";

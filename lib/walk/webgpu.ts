@@ -9,21 +9,42 @@
  * upload. Updates made on the host (the synchronous `insertEdges` / `deleteEdges`) change the graph's
  * version, and the next GPU use uploads the whole pool again.
  *
+ * A walk runs over several dispatches of at most a few hundred steps each (its state kept in a buffer
+ * between them), so that no invocation loops for long: llvmpipe stops an invocation's loops after 65535
+ * iterations in all and carries on, which once ended long walks (thousands of steps) early without an
+ * error. The kernel flags a walk whose loop was left early; such a pass runs again with 16 times fewer
+ * steps per dispatch, and GpuWalkCutShortError is thrown if even one step per dispatch is cut short.
+ *
  * On a machine without a GPU the adapter is a CPU rasterizer (llvmpipe): results are right, speed is not a
  * GPU's.
  *
  * @module
  */
-import { BackendUnavailableError } from "../core/errors.ts";
-import {
-  BufferUsage,
-  getGpu,
-  gpuUnavailableReason,
-  loadShaderWith,
-  requireBindable,
-} from "../runtime/gpu.ts";
+import { BackendUnavailableError, InvalidArgumentError, TesseraError } from "../core/errors.ts";
+import { BufferUsage, getGpu, gpuUnavailableReason, loadShaderWith } from "../runtime/gpu.ts";
 import type { GpuContext } from "../runtime/gpu.ts";
 import { H_TOP } from "./layout.ts";
+
+/** Steps per dispatch of a GPU walk (kernels-wgsl/walk.wgsl: walks run over several dispatches). */
+const WALK_CHUNK: Record<GpuWalkKind, number> = { deepwalk: 1024, node2vec: 256, ppr: 1024 };
+/** Flags in a walk's state word 3 (kernels-wgsl/walk.wgsl DONE, ERR). */
+const WALK_DONE = 0x80000000, WALK_ERR = 0x40000000;
+
+function describeAdapter(gpu: GpuContext): string {
+  return `WebGPU adapter (${gpu.describe()})`;
+}
+
+/**
+ * A GPU walk whose invocations the adapter stopped early even at one step per dispatch (the walks are
+ * not returned).
+ *
+ * @example
+ * ```ts
+ * import { GpuWalkCutShortError } from "./webgpu.ts";
+ * new GpuWalkCutShortError("cut short") instanceof Error; // true
+ * ```
+ */
+export class GpuWalkCutShortError extends TesseraError {}
 
 /** Samplers whose draws the WGSL kernel reproduces (integer draws only; the others compare float64). */
 export const GPU_SAMPLERS: readonly string[] = ["bingo", "alias", "rejection", "uniform"];
@@ -78,6 +99,53 @@ export class GpuWalker {
   #uploads = 0;
   #grows = 0;
 
+  /**
+   * @internal A lower storage-binding limit in bytes than the device's maxStorageBufferBindingSize (null:
+   * the device's), so that tests can make a batch too large for one binding on any adapter.
+   */
+  maxBindingBytes: number | null = null;
+
+  /** @internal Steps per dispatch of the walks (null: WALK_CHUNK), so that tests can force a cut-short pass. */
+  walkChunk: number | null = null;
+
+  /** @internal What the last walk did: its passes (a pass cut short runs again) and dispatches. */
+  lastWalk: { passes: number; dispatches: number } = { passes: 0, dispatches: 0 };
+
+  /**
+   * @internal Makes the next GPU batch throw an injected failure at `step` of its sub-batch `part` (0 when
+   * left out), once; for tests of the roll-back (see lib/walk/webgpu_update.ts).
+   */
+  failAt: { step: "plan" | "apply" | "readback" | "finish"; part?: number } | null = null;
+
+  /**
+   * @internal What the last GPU batch did: its sub-batches, the pool words it saved for a roll-back and the
+   * words it read back from the GPU.
+   */
+  lastBatch: { parts: number; savedWords: number; readWords: number } = {
+    parts: 0,
+    savedWords: 0,
+    readWords: 0,
+  };
+
+  /** @internal The storage-binding limit in bytes: the device's, or `maxBindingBytes` when lower. */
+  bindingLimit(gpu: GpuContext): number {
+    const device = gpu.limits.maxStorageBufferBindingSize;
+    return this.maxBindingBytes === null ? device : Math.min(device, this.maxBindingBytes);
+  }
+
+  /** @internal Throws InvalidArgumentError when `bytes` exceed bindingLimit (what, the numbers, what to do). */
+  requireBindable(gpu: GpuContext, what: string, bytes: number): void {
+    const limit = this.bindingLimit(gpu);
+    if (bytes > limit) {
+      const lowered = limit < gpu.limits.maxStorageBufferBindingSize ? " (lowered by maxBindingBytes)" : "";
+      throw new InvalidArgumentError(
+        `${what} needs ${bytes} bytes, more than one storage binding holds: the WebGPU device's ` +
+          `maxStorageBufferBindingSize${lowered} is ${limit} bytes (${Math.floor(limit / 4)} u32 words); ` +
+          `use the ts or wasm backend`,
+      );
+    }
+  }
+
   /** @internal Times the buffer was enlarged by a copy on the GPU. */
   get grows(): number {
     return this.#grows;
@@ -120,7 +188,7 @@ export class GpuWalker {
     const outLen = kind === "ppr" ? n : n * length;
     const out = new Uint32Array(outLen);
     if (n === 0) return out;
-    requireBindable(gpu, `the walks (${outLen} u32)`, 4 * outLen);
+    this.requireBindable(gpu, `the walks (${outLen} u32)`, 4 * outLen);
     const pool = await this.poolBuffer(m, version, m[H_TOP]);
     const p = new Uint32Array(16);
     p[0] = seedLo;
@@ -142,20 +210,64 @@ export class GpuWalker {
       await loadShaderWith("walk.wgsl", ["philox_lib.wgsl"]),
       kind,
     );
-    const params = gpu.upload(p, BufferUsage.UNIFORM);
     const sbuf = gpu.upload(starts);
     const obuf = gpu.acquire(4 * outLen, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    const stbuf = gpu.acquire(16 * n, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    const params: GPUBuffer[] = [];
+    // One pass of dispatches of at most `chunk` steps each; returns the walks' state words.
+    const pass = async (chunk: number): Promise<Uint32Array> => {
+      const dispatch = async (s0: number, s1: number) => {
+        p[4] = s0;
+        p[7] = s1;
+        const pb = gpu.upload(p, BufferUsage.UNIFORM);
+        params.push(pb);
+        this.lastWalk.dispatches++;
+        await gpu.run(pipeline, [
+          pb,
+          pool,
+          { buffer: sbuf, size: 4 * n },
+          { buffer: obuf, size: 4 * outLen },
+          { buffer: stbuf, size: 16 * n },
+        ], [gx, gy]);
+      };
+      const state = async () => new Uint32Array(await gpu.readback(stbuf, 16 * n));
+      if (kind === "ppr") {
+        for (let s0 = 0;; s0 += chunk) {
+          await dispatch(s0, s0 + chunk);
+          const st = await state();
+          let running = false;
+          for (let w = 0; w < n && !running; w++) running = (st[4 * w + 3] & WALK_DONE) === 0;
+          if (!running) return st;
+        }
+      }
+      for (let s0 = 0; s0 === 0 || s0 < length; s0 = s0 === 0 ? chunk : s0 + chunk) {
+        await dispatch(s0, Math.min(length, s0 === 0 ? chunk : s0 + chunk));
+      }
+      return await state();
+    };
     try {
-      await gpu.run(pipeline, [
-        params,
-        pool,
-        { buffer: sbuf, size: 4 * n },
-        { buffer: obuf, size: 4 * outLen },
-      ], [gx, gy]);
+      // a few long walks would otherwise loop for long in one invocation (see kernels-wgsl/walk.wgsl):
+      // some adapters cut that short (llvmpipe after 65535 loop iterations in all); a pass that was cut
+      // short runs again in smaller steps
+      this.lastWalk = { passes: 0, dispatches: 0 };
+      for (let chunk = this.walkChunk ?? WALK_CHUNK[kind];; chunk = Math.max(1, Math.floor(chunk / 16))) {
+        this.lastWalk.passes++;
+        const st = await pass(chunk);
+        let cut = -1;
+        for (let w = 0; w < n && cut < 0; w++) if (st[4 * w + 3] & WALK_ERR) cut = w;
+        if (cut < 0) break;
+        if (chunk === 1) {
+          throw new GpuWalkCutShortError(
+            `the ${describeAdapter(gpu)} cut walk ${cut}'s invocation short even at one step per dispatch ` +
+              `(some adapters, llvmpipe for one, stop an invocation's loops after a fixed number of ` +
+              `iterations): run these walks on the ts or wasm backend`,
+          );
+        }
+      }
       out.set(new Uint32Array(await gpu.readback(obuf, 4 * outLen)));
       return out;
     } finally {
-      gpu.release(params, sbuf, obuf);
+      gpu.release(sbuf, obuf, stbuf, ...params);
     }
   }
 
@@ -170,7 +282,7 @@ export class GpuWalker {
   ): Promise<{ buffer: GPUBuffer; size: number }> {
     const gpu = await this.#context();
     if (!this.isCurrent(version, words)) {
-      requireBindable(gpu, `the graph's pool (${words} u32 words)`, 4 * words);
+      this.requireBindable(gpu, `the graph's pool (${words} u32 words)`, 4 * words);
       if (this.#pool) gpu.release(this.#pool);
       this.#pool = null;
       this.#version = -1;
@@ -191,9 +303,9 @@ export class GpuWalker {
   async grow(words: number): Promise<void> {
     const gpu = await this.#context();
     if (this.#pool === null || this.#poolWords >= words) return;
-    requireBindable(gpu, `the graph's pool (${words} u32 words)`, 4 * words);
+    this.requireBindable(gpu, `the graph's pool (${words} u32 words)`, 4 * words);
     // 1.5x headroom (within the binding limit): a run of batches copies O(1) words per word on the GPU
-    const limit = Math.floor(gpu.limits.maxStorageBufferBindingSize / 4);
+    const limit = Math.floor(this.bindingLimit(gpu) / 4);
     words = Math.max(words, Math.min(limit, Math.ceil(1.5 * this.#poolWords)));
     const old = this.#pool, oldWords = this.#poolWords;
     const fresh = gpu.acquire(4 * words, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);

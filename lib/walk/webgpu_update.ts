@@ -38,17 +38,43 @@
  * The GPU copy holds the words in use (below the allocator's top); when a batch allocates past its end it
  * is enlarged by a copy on the GPU, not uploaded again.
  *
- * Samplers: Bingo, alias, rejection and uniform (the webgpu backend's). Limits: a touched vertex may hold at
- * most 2^27 - 1 edges during a batch (the integer masses stay below 2^64); the pool plus the batch's
- * worst-case room (the bound the host reserves) must fit one storage binding, else the batch is refused
- * before anything changes and must be split. A failure of the device part way through a batch leaves the
- * graph inconsistent (it is not rolled back).
+ * Samplers: Bingo, alias, rejection and uniform (the webgpu backend's). A touched vertex may hold at most
+ * 2^27 - 1 edges during a batch (the integer masses stay below 2^64), else the batch is refused before
+ * anything changes.
+ *
+ * Batches larger than one storage binding: the pool plus the room the host reserves for the batch's
+ * vertices (Engine.reserveFor, a worst-case bound known before the dispatch) must fit one storage binding
+ * (maxStorageBufferBindingSize). The stage is validated whole and grouped per source vertex, so a batch
+ * that does not fit is cut, in vertex order, into parts of whole vertices whose rooms fit beside the pool
+ * as it is when the part starts, and the parts run one after another (steps 1-4 each). Each vertex's edits
+ * are the same as in one batch, so the edges, slot order, group lists and alias tables are those of one
+ * batch (only the addresses of blocks may differ). A vertex whose own room does not fit beside the pool is refused before anything changes with a
+ * GpuBatchTooLargeError (its room, the pool's words, the limit); if earlier parts grew the pool so that a
+ * later vertex no longer fits, they are rolled back (below) and the same error says so.
+ *
+ * Checks: after the read-back the host checks each touched vertex's result in O(degree + capacity + K),
+ * the order of the words read back (the degree the batch implies, no empty live slot, the total weight,
+ * one hash entry per slot, Bingo's group masses and alias shares, the rejection envelope). A pass cut short
+ * fails them: llvmpipe (the CPU adapter) stops an invocation's loops after about 65535 iterations in all,
+ * without an error, which one vertex with a few hundred deletes among thousands of edges reaches; such a
+ * batch fails there (below) and goes through in smaller batches or on the ts or wasm backend.
+ *
+ * Failures (the device lost, a dispatch or a read-back failing, the kernel reporting an inconsistency, a
+ * result failing the checks): the batch is rolled back. Before each part's plan the words it can change that exist already are saved
+ * (the global header with the allocator's free lists, each touched vertex's header and blocks: slots,
+ * hash, group block, lists, inverse indices or alias table), and every block the allocator hands out during
+ * the batch is saved before it is written. On a failure the saved words are written back, the latest copy
+ * first, so that every word gets its value before the batch (the pool's capacity stays grown), the GPU copy
+ * is invalidated (the next GPU use uploads the pool whole) and a GpuBatchFailedError is thrown: the graph
+ * is then as after a rejected batch. The saved words are those of the touched vertices and the blocks the
+ * batch allocates, the same order as the words a part reads back from the GPU anyway (GpuWalker.lastBatch
+ * counts both), so this is always on.
  * On a machine without a GPU the adapter is llvmpipe (a CPU rasterizer): its speed is not a GPU's.
  *
  * @module
  */
-import { InvalidArgumentError } from "../core/errors.ts";
-import { BufferUsage, type GpuContext, loadShader, requireBindable } from "../runtime/gpu.ts";
+import { InvalidArgumentError, TesseraError } from "../core/errors.ts";
+import { BufferUsage, type GpuContext, loadShader } from "../runtime/gpu.ts";
 import { type Engine, sizeClass, type StageInput, stageWords, writeStage } from "./engine.ts";
 import {
   G_DENSE,
@@ -57,6 +83,7 @@ import {
   G_REGULAR,
   G_SPARSE,
   H_ADAPT,
+  H_CAP,
   H_EDGES,
   H_K,
   H_SAMPLER,
@@ -64,11 +91,15 @@ import {
   H_WORDS,
   S_ALIAS,
   S_BINGO,
+  S_REJECTION,
   VH_AUX,
   VH_CAPLOG,
   VH_DEG,
+  VH_EXTRA,
   VH_HASH,
   VH_SLOTS,
+  VH_TOTHI,
+  VH_TOTLO,
   VH_WORDS,
 } from "./layout.ts";
 import type { GpuWalker } from "./webgpu.ts";
@@ -137,9 +168,74 @@ export class RangeSet {
   }
 }
 
-/** Runs `body` with the engine's allocator reporting every block it hands out or links into a free list. */
-function tracked<T>(e: Engine, dirty: RangeSet, body: () => T): T {
-  e.onBlock = (p, words) => dirty.add(p, words);
+/**
+ * Copies of pool words, taken before a batch changes them, in one growing buffer; `restore` writes them
+ * back in reverse order, so a word saved more than once gets its earliest (pre-batch) value.
+ *
+ * @example
+ * ```ts
+ * import { Journal } from "./webgpu_update.ts";
+ * const m = new Uint32Array([1, 2, 3, 4]), j = new Journal();
+ * j.save(m, 1, 2);
+ * m[1] = 9;
+ * j.save(m, 1, 1); // a later copy of word 1 (9): restored first, then overwritten by the earlier one
+ * m.fill(7);
+ * j.restore(m); // m: [7, 2, 3, 7]
+ * ```
+ */
+export class Journal {
+  #at: number[] = [];
+  #len: number[] = [];
+  #data: Uint32Array;
+  #words = 0;
+  /** `capacity`: the words expected (the buffer grows past it when needed; unused words are not touched). */
+  constructor(capacity = 1024) {
+    this.#data = new Uint32Array(Math.max(16, capacity));
+  }
+  /** Saves words [start, start + len) of `m`. */
+  save(m: Uint32Array, start: number, len: number): void {
+    if (len <= 0) return;
+    if (this.#words + len > this.#data.length) {
+      const d = new Uint32Array(Math.max(2 * this.#data.length, this.#words + len));
+      d.set(this.#data.subarray(0, this.#words));
+      this.#data = d;
+    }
+    const d = this.#data, o = this.#words;
+    // short ranges (headers, small blocks) by a loop: no view object per range
+    if (len <= 64) { for (let i = 0; i < len; i++) d[o + i] = m[start + i]; }
+    else d.set(m.subarray(start, start + len), o);
+    this.#at.push(start);
+    this.#len.push(len);
+    this.#words += len;
+  }
+  /** Words saved so far. */
+  get words(): number {
+    return this.#words;
+  }
+  /** Writes every saved range back into `m`, the latest first. */
+  restore(m: Uint32Array): void {
+    const d = this.#data;
+    let o = this.#words;
+    for (let i = this.#at.length - 1; i >= 0; i--) {
+      const len = this.#len[i], at = this.#at[i];
+      o -= len;
+      if (len <= 64) { for (let k = 0; k < len; k++) m[at + k] = d[o + k]; }
+      else m.set(d.subarray(o, o + len), at);
+    }
+  }
+}
+
+/**
+ * Runs `body` with the engine's allocator reporting every block it hands out or links into a free list:
+ * to `dirty` (words the host changed) and to `journal` (the block's words before the caller writes them;
+ * for a block being freed the copy comes after its link word was written, but such a block belonged to a
+ * touched vertex or was handed out in this batch, so an earlier copy of it is in the journal already).
+ */
+function tracked<T>(e: Engine, dirty: RangeSet, journal: Journal, body: () => T): T {
+  e.onBlock = (p, words) => {
+    journal.save(e.m, p, words);
+    dirty.add(p, words);
+  };
   try {
     return body();
   } finally {
@@ -241,6 +337,188 @@ function finish(e: Engine, stage: StageInput, dirty: RangeSet): void {
   dirty.add(0, H_WORDS);
 }
 
+/**
+ * Saves the words a part of a batch can change that exist before it: the global header (allocator heads,
+ * top, edge count) and each touched vertex's header and blocks (slots, hash, sampler index: Bingo's group
+ * block with its lists and inverse indices, or the alias table). Blocks the part hands out are saved when
+ * they are handed out (`tracked`). Proportional to the words of the touched vertices, like the read-back.
+ */
+function saveOwned(e: Engine, stage: StageInput, journal: Journal): void {
+  const m = e.m, sampler = m[H_SAMPLER], K = m[H_K];
+  journal.save(m, 0, H_WORDS);
+  for (let r = 0; r < stage.vertices.length; r++) {
+    const h = e.vh(stage.vertices[r]), capLog = m[h + VH_CAPLOG], cap = capLog ? 2 ** capLog : 0;
+    journal.save(m, h, VH_WORDS);
+    if (cap > 0) {
+      journal.save(m, m[h + VH_SLOTS], 2 * cap);
+      journal.save(m, m[h + VH_HASH], 2 * cap);
+      if (sampler === S_ALIAS) journal.save(m, m[h + VH_AUX], 2 * cap);
+    }
+    if (sampler !== S_BINGO || m[h + VH_AUX] === 0) continue;
+    const gb = m[h + VH_AUX];
+    journal.save(m, gb, 8 * K);
+    for (let k = 0; k < K; k++) {
+      const meta = m[gb + K + k], kind = meta & 255;
+      if (kind === G_SPARSE || kind === G_REGULAR) {
+        journal.save(m, m[gb + 2 * K + k], 2 ** ((meta >>> 8) & 255));
+      }
+      if (kind === G_REGULAR) journal.save(m, m[gb + 3 * K + k], cap);
+    }
+  }
+}
+
+/** Words of record r in a stage block (see stageWords). */
+function recordWords(s: StageInput, r: number): number {
+  return 5 + 2 * s.insCount[r] + s.delCount[r];
+}
+
+/** Records [r0, r1) of a stage as a stage of their own (its payload copied, offsets rebased). */
+function subStage(s: StageInput, r0: number, r1: number): StageInput {
+  const i0 = s.insStart[r0], d0 = s.delStart[r0];
+  const i1 = s.insStart[r1 - 1] + s.insCount[r1 - 1], d1 = s.delStart[r1 - 1] + s.delCount[r1 - 1];
+  return {
+    vertices: s.vertices.slice(r0, r1),
+    insStart: s.insStart.slice(r0, r1).map((x) => x - i0),
+    insCount: s.insCount.slice(r0, r1),
+    delStart: s.delStart.slice(r0, r1).map((x) => x - d0),
+    delCount: s.delCount.slice(r0, r1),
+    ins: s.ins.slice(2 * i0, 2 * i1),
+    del: s.del.slice(d0, d1),
+  };
+}
+
+/**
+ * A GPU batch (`applyBatch` on the webgpu backend) touches a vertex whose worst-case room alone does not
+ * fit one storage binding beside the graph's pool, so no split of the batch can run it on the GPU. The
+ * graph is unchanged (`rolledBack` says whether parts of the batch had run and were undone). The numbers
+ * are u32 words.
+ *
+ * @example
+ * ```ts
+ * import { GpuBatchTooLargeError } from "./webgpu_update.ts";
+ * const err = new GpuBatchTooLargeError(7, 5000, 3000, 4096, false);
+ * err.vertex; // 7
+ * err instanceof Error; // true (an InvalidArgumentError)
+ * ```
+ */
+export class GpuBatchTooLargeError extends InvalidArgumentError {
+  /** The vertex whose room does not fit. */
+  readonly vertex: number;
+  /** The words the host reserves for that vertex's updates in this batch (Engine.reserveFor). */
+  readonly roomWords: number;
+  /** The pool's words in use (its allocator top) when the vertex's part would have started. */
+  readonly poolWords: number;
+  /** The storage-binding limit in words. */
+  readonly limitWords: number;
+  /** Whether earlier parts of the batch had run (and were rolled back) before the refusal. */
+  readonly rolledBack: boolean;
+  constructor(vertex: number, roomWords: number, poolWords: number, limitWords: number, rolledBack: boolean) {
+    super(
+      `vertex ${vertex}'s updates in this batch need room for ${roomWords} u32 words on the GPU beside the ` +
+        `graph's pool of ${poolWords} words, ${
+          poolWords + roomWords
+        } in all, more than one storage binding ` +
+        `holds (${limitWords} words)${
+          rolledBack ? " once the earlier parts of the batch had grown the pool (they were rolled back)" : ""
+        }; the graph is unchanged. Apply that vertex's updates in smaller batches, or use the ts or wasm ` +
+        `backend`,
+    );
+    this.vertex = vertex;
+    this.roomWords = roomWords;
+    this.poolWords = poolWords;
+    this.limitWords = limitWords;
+    this.rolledBack = rolledBack;
+  }
+}
+
+/**
+ * A GPU batch failed part way (the device was lost, a dispatch or read-back failed, the kernel reported an
+ * inconsistency); the batch was rolled back, so the graph is as it was before it, and the GPU's copy of the
+ * pool is uploaded again on the next GPU use. `cause` holds the failure.
+ *
+ * @example
+ * ```ts
+ * import { GpuBatchFailedError } from "./webgpu_update.ts";
+ * const err = new GpuBatchFailedError("device lost", { cause: new Error("lost") });
+ * err.name; // "GpuBatchFailedError"
+ * ```
+ */
+export class GpuBatchFailedError extends TesseraError {}
+
+/** Throws the failure a test asked for (`walker.failAt`) at `step` of sub-batch `part`, once. */
+function checkpoint(walker: GpuWalker, step: "plan" | "apply" | "readback" | "finish", part: number): void {
+  const f = walker.failAt;
+  if (f === null || f.step !== step || (f.part ?? 0) !== part) return;
+  walker.failAt = null;
+  throw new Error(`injected failure after the ${step} step of sub-batch ${part}`);
+}
+
+const TWO32 = 4294967296;
+
+/**
+ * Cheap checks of what the GPU pass wrote for each touched vertex, in O(degree + capacity + K) per vertex
+ * (the order of the words read back): the degree the stage implies, no empty slot below it, the 64-bit
+ * total weight, one hash entry per slot, and for Bingo the group masses against the total and the alias
+ * table's shares against the masses (to 1e-6), for rejection the envelope. Returns what is wrong, or null.
+ * A pass cut short fails them: llvmpipe, for one, stops an invocation's loops after about 65535 iterations
+ * in all, without an error.
+ */
+function verify(e: Engine, stage: StageInput, deg0: Uint32Array): string | null {
+  const m = e.m, sampler = m[H_SAMPLER], K = m[H_K];
+  const num = new Float64Array(32);
+  for (let r = 0; r < stage.vertices.length; r++) {
+    const v = stage.vertices[r], h = e.vh(v), deg = m[h + VH_DEG];
+    const want = deg0[r] + stage.insCount[r] - stage.delCount[r];
+    if (deg !== want) return `vertex ${v} has degree ${deg}, the batch makes it ${want}`;
+    const sp = m[h + VH_SLOTS], cap = 2 ** m[h + VH_CAPLOG], hp = m[h + VH_HASH];
+    let lo = 0, hi = 0, mx = 0;
+    for (let i = 0; i < deg; i++) {
+      const w = m[sp + 2 * i + 1];
+      if (w === 0) return `vertex ${v}: live slot ${i} is empty`;
+      mx = Math.max(mx, w);
+      lo += w;
+      if (lo >= TWO32) hi++, lo -= TWO32;
+    }
+    if (lo !== m[h + VH_TOTLO] || hi !== m[h + VH_TOTHI]) {
+      return `vertex ${v}: total weight differs from its slots`;
+    }
+    let entries = 0;
+    for (let i = 0; i < 2 * cap; i++) if (m[hp + i] !== 0) entries++;
+    if (entries !== deg) return `vertex ${v}: ${entries} hash entries for ${deg} slots`;
+    if (sampler === S_REJECTION && deg > 0 && (m[h + VH_EXTRA] !== mx || m[h + VH_AUX] !== 0)) {
+      return `vertex ${v}: rejection envelope ${m[h + VH_EXTRA]}, largest weight ${mx}`;
+    }
+    if (sampler !== S_BINGO || m[h + VH_AUX] === 0) continue;
+    const gb = m[h + VH_AUX];
+    let glo = 0, ghi = 0, cols = 0;
+    for (let k = 0; k < K; k++) {
+      const x = m[gb + k] * 2 ** k; // exact: below 2^27 2^31
+      if (x > 0) cols++;
+      ghi += Math.floor(x / TWO32);
+      glo += x % TWO32;
+      if (glo >= TWO32) ghi++, glo -= TWO32;
+    }
+    if (glo !== lo || ghi !== hi) return `vertex ${v}: group masses differ from the total weight`;
+    if (m[h + VH_EXTRA] !== cols) return `vertex ${v}: ${m[h + VH_EXTRA]} alias columns for ${cols} groups`;
+    if (cols === 0) continue;
+    num.fill(0);
+    for (let j = 0; j < cols; j++) {
+      const t = m[gb + 4 * K + j], pair = m[gb + 5 * K + j];
+      num[pair & 255] += t / TWO32;
+      num[(pair >>> 8) & 255] += 1 - t / TWO32;
+    }
+    const W = lo + hi * TWO32;
+    for (let k = 0; k < K; k++) {
+      if (Math.abs(num[k] / cols - (m[gb + k] * 2 ** k) / W) > 1e-6) {
+        return `vertex ${v}: the alias table gives group ${k} a share of ${num[k] / cols}, its mass ${
+          (m[gb + k] * 2 ** k) / W
+        }`;
+      }
+    }
+  }
+  return null;
+}
+
 async function pipelines(
   gpu: GpuContext,
 ): Promise<Record<"apply" | "gather" | "scatter", GPUComputePipeline>> {
@@ -263,6 +541,7 @@ function params(gpu: GpuContext, count: number): GPUBuffer {
 /** Copies the host's words of `ranges` into the GPU pool with one scatter pass. */
 async function scatterTo(
   gpu: GpuContext,
+  walker: GpuWalker,
   pipes: Record<"scatter", GPUComputePipeline>,
   pool: { buffer: GPUBuffer; size: number },
   m: Uint32Array,
@@ -275,7 +554,7 @@ async function scatterTo(
     const s = triples[3 * r];
     data.set(m.subarray(s, s + triples[3 * r + 1]), triples[3 * r + 2]);
   }
-  requireBindable(gpu, `the update's ${words} changed words`, 4 * words);
+  walker.requireBindable(gpu, `the update's ${words} changed words`, 4 * words);
   const p = params(gpu, R), rb = gpu.upload(triples), db = gpu.upload(data);
   try {
     await gpu.run(pipes.scatter, [p, pool, null, null, { buffer: rb, size: triples.byteLength }, {
@@ -289,10 +568,13 @@ async function scatterTo(
 
 /**
  * Applies a validated stage on the GPU (steps 1-4 of the module doc), keeping the walker's pool buffer
- * equal to the host's pool as of version `after`. `reserve` grows the host pool so that the planning and
- * finishing steps cannot run out of words and returns the words it made room for. Throws
- * InvalidArgumentError before any edge changes when a vertex would exceed GPU_MAX_DEGREE, or when the pool
- * plus that room would not fit one storage binding (maxStorageBufferBindingSize; split the batch).
+ * equal to the host's pool as of version `after`. The stage is cut into parts of whole vertices (in vertex
+ * order) whose worst-case room fits one storage binding beside the pool, run one after another; the
+ * words they can change are saved first, so that any failure rolls the whole batch back. Throws
+ * InvalidArgumentError before anything changes when a vertex would exceed GPU_MAX_DEGREE,
+ * GpuBatchTooLargeError when one vertex's room cannot fit (before anything changes, or after rolling back
+ * the parts that ran when they grew the pool past the point where it fits), GpuBatchFailedError when the
+ * device failed part way (rolled back).
  *
  * @example
  * ```ts
@@ -306,12 +588,13 @@ export async function applyStageGpu(
   walker: GpuWalker,
   e: Engine,
   stage: StageInput,
-  reserve: () => number,
   before: number,
   after: number,
 ): Promise<void> {
   const gpu = await walker.context();
-  for (let r = 0; r < stage.vertices.length; r++) {
+  const T = stage.vertices.length;
+  const room = new Float64Array(T);
+  for (let r = 0; r < T; r++) {
     const v = stage.vertices[r], deg = e.degree(v) + stage.insCount[r];
     if (deg > GPU_MAX_DEGREE) {
       throw new InvalidArgumentError(
@@ -319,25 +602,57 @@ export async function applyStageGpu(
           `per vertex (use the ts or wasm backend, or split the batch)`,
       );
     }
+    // read-only; a vertex's room does not change until its own part runs (parts are disjoint)
+    room[r] = e.reserveFor(v, stage.insCount[r], stage.delCount[r]);
   }
-  const words = stageWords(stage);
-  const room = reserve();
-  const bound = e.m[H_TOP] + room;
-  requireBindable(
-    gpu,
-    `the graph's pool with room for this batch (${bound} u32 words; split the batch)`,
-    4 * bound,
-  );
-  requireBindable(gpu, `the batch (${words} u32 words)`, 4 * words);
+  const limit = Math.floor(walker.bindingLimit(gpu) / 4), top0 = e.m[H_TOP];
+  for (let r = 0; r < T; r++) {
+    // a record's stage words are below its room (24 words per slot of capacity), checked for safety
+    if (top0 + room[r] > limit || 1 + recordWords(stage, r) > limit) {
+      throw new GpuBatchTooLargeError(stage.vertices[r], room[r], top0, limit, false);
+    }
+  }
   const pipes = await pipelines(gpu);
-  const wasCurrent = walker.isCurrent(before, 0);
+  // room >= the words a vertex owns plus those its updates allocate, in practice, and the pool in use
+  // bounds the words owned: one buffer, rarely regrown
+  const journal = new Journal(Math.min(room.reduce((a, x) => a + x, 0), top0) + H_WORDS);
+  const stats = { parts: 0, savedWords: 0, readWords: 0 };
+  walker.lastBatch = stats;
   try {
-    await run(gpu, pipes, walker, e, stage, wasCurrent, before, after);
+    for (let r0 = 0; r0 < T;) {
+      // the largest run of whole vertices from r0 whose rooms fit beside the pool as it is now
+      const top = e.m[H_TOP];
+      let r1 = r0, words = 0, sw = 1;
+      while (r1 < T && top + words + room[r1] <= limit && sw + recordWords(stage, r1) <= limit) {
+        words += room[r1];
+        sw += recordWords(stage, r1);
+        r1++;
+      }
+      if (r1 === r0) throw new GpuBatchTooLargeError(stage.vertices[r0], room[r0], top, limit, true);
+      const part = r0 === 0 && r1 === T ? stage : subStage(stage, r0, r1);
+      e.reserve(words);
+      saveOwned(e, part, journal);
+      const from = stats.parts === 0 ? before : after;
+      await run(gpu, pipes, walker, e, part, walker.isCurrent(from, 0), from, after, journal, stats);
+      stats.parts++;
+      r0 = r1;
+    }
   } catch (err) {
-    // the host's pool may be part way through the batch: the GPU copy is stale, the graph is not usable
+    // back to the pool before the batch (its capacity stays: more room is not a change of the graph)
+    const cap = e.m[H_CAP];
+    journal.restore(e.m);
+    e.m[H_CAP] = cap;
     walker.invalidate();
-    throw err;
+    stats.savedWords = journal.words;
+    if (err instanceof TesseraError) throw err;
+    throw new GpuBatchFailedError(
+      `the GPU batch update failed (${err instanceof Error ? err.message : String(err)}); it was rolled ` +
+        `back: the graph is as it was before the batch, and the GPU's copy of it is uploaded again on the ` +
+        `next GPU use`,
+      { cause: err },
+    );
   }
+  stats.savedWords = journal.words;
 }
 
 async function run(
@@ -349,32 +664,38 @@ async function run(
   wasCurrent: boolean,
   before: number,
   after: number,
+  journal: Journal,
+  stats: { parts: number; readWords: number },
 ): Promise<void> {
-  const T = stage.vertices.length, words = stageWords(stage);
+  const T = stage.vertices.length, words = stageWords(stage), part = stats.parts;
+  const deg0 = Uint32Array.from(stage.vertices, (v) => e.degree(v));
   const dirty = new RangeSet();
-  tracked(e, dirty, () => plan(e, stage, dirty));
+  tracked(e, dirty, journal, () => plan(e, stage, dirty));
+  checkpoint(walker, "plan", part);
   const m = e.m;
   let pool: { buffer: GPUBuffer; size: number };
   // the GPU copy covers the words in use (below H_TOP), grown on the GPU when the plan allocated past it
   if (wasCurrent) {
     await walker.grow(m[H_TOP]);
     pool = await walker.poolBuffer(m, before, m[H_TOP]);
-    await scatterTo(gpu, pipes, pool, m, dirty);
+    await scatterTo(gpu, walker, pipes, pool, m, dirty);
   } else pool = await walker.poolBuffer(m, after, m[H_TOP]);
   walker.invalidate();
 
   const sdata = new Uint32Array(words);
   writeStage(stage, sdata);
-  const p = params(gpu, T), sb = gpu.upload(sdata), status = gpu.upload(new Uint32Array(4));
   const { triples, words: back } = written(e, stage).merged();
   const R = triples.length / 3;
-  requireBindable(gpu, `the update's read-back (${back} u32 words)`, 4 * (back + 4));
+  walker.requireBindable(gpu, `the update's read-back (${back} u32 words)`, 4 * (back + 4));
+  stats.readWords += back;
+  const p = params(gpu, T), sb = gpu.upload(sdata), status = gpu.upload(new Uint32Array(4));
   const gp = params(gpu, R), rb = gpu.upload(triples);
   const out = gpu.acquire(4 * (back + 4), BufferUsage.STORAGE | BufferUsage.COPY_SRC);
   let got: Uint32Array;
   try {
     const st = { buffer: status, size: 16 };
     await gpu.run(pipes.apply, [p, pool, { buffer: sb, size: 4 * words }, st], grid(gpu, Math.ceil(T / 64)));
+    checkpoint(walker, "apply", part);
     const gather = [gp, pool, null, st, { buffer: rb, size: triples.byteLength }, {
       buffer: out,
       size: 4 * (back + 4),
@@ -386,18 +707,27 @@ async function run(
   }
   if (got[0] !== 0) {
     throw new Error(
-      `GPU batch update failed (status ${got[0]}: ${got[0] & 1 ? "an unplanned allocation" : ""}${
+      `the kernel reported status ${got[0]}:${got[0] & 1 ? " an unplanned allocation" : ""}${
         got[0] & 2 ? " a missing edge" : ""
-      }); the graph is inconsistent`,
+      }`,
     );
   }
   for (let r = 0; r < R; r++) {
     const s = triples[3 * r], o = 4 + triples[3 * r + 2];
     m.set(got.subarray(o, o + triples[3 * r + 1]), s);
   }
+  const wrong = verify(e, stage, deg0);
+  if (wrong !== null) {
+    throw new Error(
+      `the GPU pass's result fails the host's check (${wrong}): the pass was cut short or went wrong ` +
+        `(on ${gpu.describe()}; llvmpipe stops an invocation's loops after about 65535 iterations in all)`,
+    );
+  }
+  checkpoint(walker, "readback", part);
   const dirty2 = new RangeSet();
-  tracked(e, dirty2, () => finish(e, stage, dirty2));
+  tracked(e, dirty2, journal, () => finish(e, stage, dirty2));
+  checkpoint(walker, "finish", part);
   await walker.grow(e.m[H_TOP]);
-  await scatterTo(gpu, pipes, walker.binding(), e.m, dirty2);
+  await scatterTo(gpu, walker, pipes, walker.binding(), e.m, dirty2);
   walker.markCurrent(after);
 }

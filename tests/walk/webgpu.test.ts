@@ -5,7 +5,7 @@ import { DynamicGraph, type SamplerName } from "../../lib/walk/mod.ts";
 import { uniformThreshold } from "../../lib/walk/webgpu.ts";
 import { BackendUnavailableError } from "../../lib/core/errors.ts";
 import { Philox } from "../../lib/core/rng.ts";
-import { gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
+import { getGpu, gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
 import { karateClub } from "../../lib/graph/mod.ts";
 import { gofMerged } from "./helpers.ts";
@@ -139,3 +139,55 @@ Deno.test("webgpu node2vec and PPR equal the ts results (karate club)", needsGpu
   await releaseGpu();
   await shutdownPools();
 });
+
+Deno.test(
+  "webgpu long walks (thousands of steps) equal the ts walks; a pass cut short runs again",
+  needsGpu,
+  async () => {
+    // every walk runs over dispatches of a bounded number of steps: llvmpipe stops an invocation's loops
+    // after 65535 iterations in all and carries on, which used to end walks of ~6500 steps early
+    const nv = 120, E = 1500, rng = new Philox(21);
+    const src = new Uint32Array(E), dst = new Uint32Array(E), w = new Float64Array(E);
+    for (let i = 0; i < E; i++) {
+      src[i] = i < nv ? i : rng.int(nv); // a cycle first: no vertex without out-edges
+      dst[i] = i < nv ? (i + 1) % nv : rng.int(nv);
+      w[i] = 1 + rng.int(500);
+    }
+    const [ts, gpu] = (["ts", "webgpu"] as const).map((backend) => {
+      const g = new DynamicGraph({ numVertices: nv, sampler: "bingo", backend });
+      g.insertEdges(src, dst, w);
+      return g;
+    });
+    const starts = new Uint32Array([0, 7, 19]);
+    assert.deepEqual(
+      await gpu.deepWalk({ starts, length: 20000, seed: 3 }),
+      await ts.deepWalk({ starts, length: 20000, seed: 3 }),
+    );
+    assert.ok(gpu.gpuPool!.lastWalk.dispatches >= 20, `${gpu.gpuPool!.lastWalk.dispatches} dispatches`);
+    assert.deepEqual(
+      await gpu.node2vec({ starts, length: 5000, seed: 4, p: 0.5, q: 2 }),
+      await ts.node2vec({ starts, length: 5000, seed: 4, p: 0.5, q: 2 }),
+    );
+    // alpha 2e-4: walks of ~5000 steps on average
+    const many = Uint32Array.from({ length: 64 }, (_, i) => i % nv);
+    assert.deepEqual(
+      await gpu.ppr({ starts: many, seed: 5, alpha: 2e-4 }),
+      await ts.ppr({ starts: many, seed: 5, alpha: 2e-4 }),
+    );
+    // one dispatch for the whole walk: on llvmpipe the kernel flags the walks it was cut short in, and the
+    // pass runs again in smaller steps; the result is the same
+    gpu.gpuPool!.walkChunk = 1 << 20;
+    assert.deepEqual(
+      await gpu.deepWalk({ starts, length: 20000, seed: 3 }),
+      await ts.deepWalk({ starts, length: 20000, seed: 3 }),
+    );
+    const { passes } = gpu.gpuPool!.lastWalk;
+    const info = (await getGpu()).adapterInfo;
+    if (/llvmpipe/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`)) {
+      assert.ok(passes >= 2, `llvmpipe: ${passes} pass(es) for a 20000-step walk in one dispatch`);
+    } else console.log(`long-walk test: ${passes} pass(es) on ${(await getGpu()).describe()}`);
+    ts.free();
+    gpu.free();
+    await releaseGpu();
+  },
+);

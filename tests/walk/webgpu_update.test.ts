@@ -12,10 +12,15 @@ import {
 } from "../../lib/walk/mod.ts";
 import { InvalidArgumentError, ShapeMismatchError } from "../../lib/core/errors.ts";
 import { Philox } from "../../lib/core/rng.ts";
-import { gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
+import { getGpu, gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
-import { H_K, H_TOP, VH_AUX, VH_EXTRA } from "../../lib/walk/layout.ts";
-import { RangeSet } from "../../lib/walk/webgpu_update.ts";
+import { H_CAP, H_K, H_TOP, VH_AUX, VH_EXTRA } from "../../lib/walk/layout.ts";
+import {
+  GpuBatchFailedError,
+  GpuBatchTooLargeError,
+  Journal,
+  RangeSet,
+} from "../../lib/walk/webgpu_update.ts";
 import { gofMerged } from "./helpers.ts";
 
 const noGpu = await gpuUnavailableReason();
@@ -118,6 +123,60 @@ function exactGroupAlias(counts: number[]): { T: number[]; P: number[] } {
   }
   return { T, P: col.map((k, j) => k | (col[alias[j]] << 8)) };
 }
+
+/**
+ * The room the host reserves for each vertex that batch `b` touches in `g` (Engine.reserveFor, read-only):
+ * the bound a GPU batch must fit beside the pool. Returns the rooms by vertex, their sum and the largest.
+ */
+function rooms(g: DynamicGraph, b: EdgeBatch): { room: Map<number, number>; sum: number; max: number } {
+  const ins = new Map<number, number>(), del = new Map<number, number>();
+  for (const s of b.insert?.src ?? []) ins.set(s, (ins.get(s) ?? 0) + 1);
+  for (const s of b.delete?.src ?? []) del.set(s, (del.get(s) ?? 0) + 1);
+  const room = new Map<number, number>();
+  for (const v of new Set([...ins.keys(), ...del.keys()])) {
+    room.set(v, g.engine.reserveFor(v, ins.get(v) ?? 0, del.get(v) ?? 0));
+  }
+  const r = [...room.values()];
+  return { room, sum: r.reduce((a, x) => a + x, 0), max: Math.max(...r) };
+}
+
+/**
+ * Lowers g's storage-binding limit so that batch `b` does not fit whole (the pool plus the sum of the rooms
+ * is over it) but its largest room fits with half the sum to spare for the pool's growth. Returns the
+ * limit in words.
+ */
+function forceSplit(g: DynamicGraph, b: EdgeBatch): number {
+  const { sum, max } = rooms(g, b), top = g.engine.m[H_TOP];
+  const limit = top + max + Math.ceil(sum / 2);
+  g.gpuPool!.maxBindingBytes = 4 * limit;
+  return limit;
+}
+
+/** The pool equals `snap` word for word, but for its capacity word (a pool may keep a grown capacity). */
+function assertPoolRestored(g: DynamicGraph, snap: Uint32Array, what: string): void {
+  const m = g.engine.m;
+  assert.ok(m.length >= snap.length, `${what}: pool shrank`);
+  let first = -1;
+  for (let i = 0; i < snap.length && first < 0; i++) if (i !== H_CAP && m[i] !== snap[i]) first = i;
+  for (let i = snap.length; i < m.length && first < 0; i++) if (m[i] !== 0) first = i;
+  assert.equal(first, -1, `${what}: pool word ${first} differs from before the batch`);
+}
+
+Deno.test("Journal restores every saved word to its earliest saved value", () => {
+  const m = Uint32Array.from({ length: 3000 }, (_, i) => i);
+  const before = m.slice(), j = new Journal();
+  j.save(m, 10, 5);
+  m.fill(1, 10, 15);
+  j.save(m, 12, 2000); // a later copy overlapping the first (grows the buffer past 1024 words)
+  m.fill(2, 12, 2012);
+  j.save(m, 2500, 0);
+  assert.equal(j.words, 2005);
+  m.fill(3);
+  j.restore(m);
+  assert.deepEqual(Array.from(m.subarray(10, 2012)), Array.from(before.subarray(10, 2012)));
+  assert.equal(m[9], 3);
+  assert.equal(m[2012], 3);
+});
 
 Deno.test("RangeSet merges overlapping and adjacent ranges and packs them", () => {
   const r = new RangeSet();
@@ -297,6 +356,244 @@ Deno.test(
       ts.free();
       gpu.free();
     }
+  },
+);
+
+Deno.test(
+  "GPU batches over one storage binding run in parts and give one batch's result",
+  needsGpu,
+  async () => {
+    for (const [name, options] of CONFIGS) {
+      const [ts, whole] = pair(options);
+      const split = new DynamicGraph({ numVertices: N, ...options, backend: "webgpu" });
+      const rng = new Philox(23);
+      const plan: Array<[number, number, boolean]> = [
+        [300, 0, false],
+        [250, 0.3, false],
+        [0, 0.4, false],
+        [200, 0.2, true],
+        [400, 0.1, false],
+      ];
+      let splits = 0;
+      for (const [r, [ins, pDel, wipe]] of plan.entries()) {
+        const b = batch(ts, rng, ins, pDel, wipe);
+        const limit = forceSplit(split, b), { sum } = rooms(split, b);
+        // the limit is below the pool plus the batch's room: one dispatch would have been refused
+        assert.ok(split.engine.m[H_TOP] + sum > limit);
+        await ts.applyBatch(b);
+        await whole.applyBatch(b);
+        await split.applyBatch(b);
+        const parts = split.gpuPool!.lastBatch.parts;
+        assert.ok(parts >= 2, `${name}, batch ${r}: ${parts} part(s) under a limit of ${limit} words`);
+        assert.equal(whole.gpuPool!.lastBatch.parts, 1);
+        splits += parts;
+        const bad = checkInvariants(split);
+        assert.deepEqual(bad, [], `${name}, batch ${r}: ${bad.join("; ")}`);
+        assert.equal(split.numEdges, ts.numEdges, `${name}, batch ${r}: edge count`);
+        for (let v = 0; v < N; v++) {
+          assert.deepEqual(edgeKeys(split, v), edgeKeys(ts, v), `${name}, batch ${r}: slot order of ${v}`);
+          if (split.degree(v) === 0) continue;
+          // same group lists and alias tables as the batch applied whole: the same draws
+          assert.deepEqual(split.sample(v, 64, 7 + v), whole.sample(v, 64, 7 + v), `${name}: draws of ${v}`);
+        }
+        await assertGpuPoolEqual(split, `${name}, batch ${r}`);
+      }
+      console.log(`${name}: ${plan.length} batches ran in ${splits} parts`);
+      // the parts keep the GPU copy current: one upload in all, and GPU walks equal the unsplit graph's
+      assert.equal(split.gpuPool!.uploads, 1, `${name}: uploads`);
+      const starts = Uint32Array.from({ length: 200 }, (_, i) => i % N);
+      const walks = await split.deepWalk({ starts, length: 12, seed: 5 });
+      assert.deepEqual(walks, await whole.deepWalk({ starts, length: 12, seed: 5 }), `${name}: walks`);
+      assert.equal(split.gpuPool!.uploads, 1, `${name}: a walk after split batches uploads nothing`);
+      ts.free();
+      whole.free();
+      split.free();
+    }
+  },
+);
+
+Deno.test(
+  "a vertex whose own room cannot fit one binding is refused, and the graph is unchanged",
+  needsGpu,
+  async () => {
+    const [ts, gpu] = pair({ ...SMALL, sampler: "bingo" });
+    const rng = new Philox(5);
+    for (const [ins, pDel] of [[300, 0], [150, 0.2]]) {
+      const b = batch(ts, rng, ins, pDel);
+      await ts.applyBatch(b);
+      await gpu.applyBatch(b);
+    }
+    // refused up front: the largest room is one word over what fits beside the pool
+    const b = batch(ts, rng, 200, 0.1);
+    const { room, max } = rooms(gpu, b), top = gpu.engine.m[H_TOP];
+    const hub = [...room].find(([, r]) => r === max)![0];
+    gpu.gpuPool!.maxBindingBytes = 4 * (top + max - 1);
+    const snap = gpu.engine.m.slice(), uploads = gpu.gpuPool!.uploads, grows = gpu.gpuPool!.grows;
+    await assert.rejects(gpu.applyBatch(b), (e: Error) => {
+      assert.ok(e instanceof GpuBatchTooLargeError && e instanceof InvalidArgumentError, String(e));
+      assert.equal(e.vertex, hub);
+      assert.equal(e.roomWords, max);
+      assert.equal(e.poolWords, top);
+      assert.equal(e.limitWords, top + max - 1);
+      assert.equal(e.rolledBack, false);
+      assert.match(e.message, new RegExp(`vertex ${hub}'s updates .* ${max} u32 words .* smaller batches`));
+      return true;
+    });
+    assert.deepEqual(gpu.engine.m, snap, "a refused batch changed the pool");
+    assert.equal(gpu.gpuPool!.uploads, uploads);
+    assert.equal(gpu.gpuPool!.grows, grows);
+    await assertGpuPoolEqual(gpu, "after the refused batch");
+    // with room for it, the same batch runs (in parts) and equals the ts engine's
+    forceSplit(gpu, b);
+    await ts.applyBatch(b);
+    await gpu.applyBatch(b);
+    assert.ok(gpu.gpuPool!.lastBatch.parts >= 2);
+    for (let v = 0; v < N; v++) assert.deepEqual(edgeKeys(gpu, v), edgeKeys(ts, v), `slot order of ${v}`);
+    assert.deepEqual(checkInvariants(gpu), []);
+    ts.free();
+    gpu.free();
+
+    // refused after earlier parts grew the pool: vertex 35's room fits the empty graph's pool, not the pool
+    // once vertices 0..19 have their blocks; those parts are rolled back
+    const [ts2, fresh] = pair({ ...SMALL, sampler: "bingo" });
+    const src: number[] = [], dst: number[] = [];
+    for (let v = 0; v < 20; v++) for (let i = 0; i < 10; i++) src.push(v), dst.push((v + i) % N);
+    for (let i = 0; i < 200; i++) src.push(35), dst.push(i % N);
+    const big: EdgeBatch = {
+      insert: {
+        src: Uint32Array.from(src),
+        dst: Uint32Array.from(dst),
+        weight: Float64Array.from(src, (_, i) => 1 + (i % 97)),
+      },
+    };
+    const r35 = rooms(fresh, big).room.get(35)!, top0 = fresh.engine.m[H_TOP];
+    fresh.gpuPool!.maxBindingBytes = 4 * (top0 + r35);
+    const snap2 = fresh.engine.m.slice();
+    await assert.rejects(fresh.applyBatch(big), (e: Error) => {
+      assert.ok(e instanceof GpuBatchTooLargeError, String(e));
+      assert.equal(e.vertex, 35);
+      assert.equal(e.rolledBack, true);
+      assert.ok(e.poolWords > top0, `pool ${e.poolWords} words, ${top0} before the batch`);
+      assert.match(e.message, /rolled back/);
+      return true;
+    });
+    assert.ok(fresh.gpuPool!.lastBatch.parts >= 1, "no part ran before the refusal");
+    assertPoolRestored(fresh, snap2, "after the rolled-back parts");
+    assert.equal(fresh.numEdges, 0);
+    assert.deepEqual(checkInvariants(fresh), []);
+    fresh.gpuPool!.maxBindingBytes = null;
+    const uploads2 = fresh.gpuPool!.uploads;
+    await ts2.applyBatch(big);
+    await fresh.applyBatch(big);
+    assert.equal(fresh.gpuPool!.uploads, uploads2 + 1, "the batch after a roll-back uploads the pool");
+    for (let v = 0; v < N; v++) assert.deepEqual(edgeKeys(fresh, v), edgeKeys(ts2, v), `slot order of ${v}`);
+    await assertGpuPoolEqual(fresh, "after the roll-back and a batch");
+    ts2.free();
+    fresh.free();
+  },
+);
+
+Deno.test(
+  "a device failure part way through a batch rolls it back: the graph is as before, the next use re-uploads",
+  needsGpu,
+  async () => {
+    const STEPS = ["plan", "apply", "readback", "finish"] as const;
+    for (const [name, options] of CONFIGS.filter(([n]) => ["bingo", "alias", "rejection"].includes(n))) {
+      const [ts, gpu] = pair(options);
+      const rng = new Philox(31);
+      for (const [ins, pDel] of [[300, 0], [200, 0.2]]) {
+        const b = batch(ts, rng, ins, pDel);
+        await ts.applyBatch(b);
+        await gpu.applyBatch(b);
+      }
+      const b = batch(ts, rng, 250, 0.3);
+      const starts = Uint32Array.from({ length: 100 }, (_, i) => i % N);
+      const live = Array.from({ length: N }, (_, v) => v).filter((v) => gpu.degree(v) > 0);
+      const draws = (g: DynamicGraph) => live.map((v) => Array.from(g.sample(v, 32, v)));
+      const before = draws(gpu);
+      for (const part of [0, 1]) {
+        for (const step of STEPS) {
+          const what = `${name}: failure after ${step} of part ${part}`;
+          forceSplit(gpu, b); // part 1 exists
+          const snap = gpu.engine.m.slice(), edges = gpu.numEdges, uploads = gpu.gpuPool!.uploads;
+          gpu.gpuPool!.failAt = { step, part };
+          await assert.rejects(gpu.applyBatch(b), (e: Error) => {
+            assert.ok(e instanceof GpuBatchFailedError, `${what}: ${e}`);
+            assert.match(
+              String((e.cause as Error).message),
+              new RegExp(`after the ${step} step of sub-batch ${part}`),
+            );
+            assert.match(e.message, /rolled back/);
+            return true;
+          });
+          assert.equal(gpu.gpuPool!.lastBatch.parts, part, `${what}: parts done`);
+          assert.equal(gpu.gpuPool!.failAt, null);
+          assertPoolRestored(gpu, snap, what);
+          assert.equal(gpu.numEdges, edges);
+          assert.deepEqual(checkInvariants(gpu), [], what);
+          assert.deepEqual(draws(gpu), before, `${what}: draws`);
+          // the GPU copy was dropped: the next GPU use uploads the pool and walks equal the host's
+          const walks = await gpu.deepWalk({ starts, length: 8, seed: 11 });
+          const ref = new Uint32Array(walks.length);
+          gpu.engine.deepWalk(starts, 8, 11, ref, 0, starts.length);
+          assert.deepEqual(walks, ref, `${what}: walks`);
+          assert.equal(gpu.gpuPool!.uploads, uploads + 1, `${what}: uploads`);
+        }
+      }
+      // the batch then runs (in parts, over the re-uploaded copy) and equals the ts engine's
+      forceSplit(gpu, b);
+      const uploads = gpu.gpuPool!.uploads;
+      await ts.applyBatch(b);
+      await gpu.applyBatch(b);
+      assert.ok(gpu.gpuPool!.lastBatch.parts >= 2);
+      assert.equal(gpu.gpuPool!.uploads, uploads);
+      assert.deepEqual(checkInvariants(gpu), []);
+      for (let v = 0; v < N; v++) assert.deepEqual(edgeKeys(gpu, v), edgeKeys(ts, v), `${name}: ${v}`);
+      await assertGpuPoolEqual(gpu, `${name}: after the batch`);
+      ts.free();
+      gpu.free();
+    }
+  },
+);
+
+Deno.test(
+  "a GPU pass cut short fails the host's check of its result and is rolled back",
+  needsGpu,
+  async () => {
+    // 1500 deletes on one vertex of degree 2999: one invocation loops far more than 65535 times in all,
+    // which llvmpipe cuts short without an error; a GPU runs it whole. Either way the graph stays right.
+    const n = 3000;
+    const [ts, gpu] = (["ts", "webgpu"] as const).map((backend) =>
+      new DynamicGraph({ numVertices: n, sampler: "bingo", backend })
+    );
+    const dst = Uint32Array.from({ length: n - 1 }, (_, i) => i + 1);
+    for (const g of [ts, gpu]) {
+      g.insertEdges(new Uint32Array(n - 1), dst, Float64Array.from(dst, (d) => 1 + ((d * 37) % 1000)));
+    }
+    const del = (a: number, b: number) => ({ delete: { src: new Uint32Array(b - a), dst: dst.slice(a, b) } });
+    const snap = gpu.engine.m.slice();
+    let failed = false;
+    try {
+      await gpu.applyBatch(del(0, 1500));
+    } catch (e) {
+      assert.ok(e instanceof GpuBatchFailedError, String(e));
+      assert.match(e.message, /fails the host's check \(vertex 0: .*\).* rolled back/);
+      failed = true;
+    }
+    console.log(`on ${(await getGpu()).describe()}: the pass ${failed ? "was cut short" : "ran whole"}`);
+    if (failed) {
+      assertPoolRestored(gpu, snap, "after the failed pass");
+      assert.deepEqual(checkInvariants(gpu), []);
+      // in smaller batches each invocation stays under the cap
+      for (let a = 0; a < 1500; a += 250) {
+        await gpu.applyBatch(del(a, a + 250));
+        await ts.applyBatch(del(a, a + 250));
+      }
+    } else await ts.applyBatch(del(0, 1500));
+    assert.deepEqual(checkInvariants(gpu), []);
+    assert.deepEqual(edgeKeys(gpu, 0), edgeKeys(ts, 0));
+    ts.free();
+    gpu.free();
   },
 );
 
