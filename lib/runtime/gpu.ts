@@ -49,6 +49,9 @@ export const BufferUsage = {
 
 const MAP_MODE_READ = 0x0001;
 
+/** The loop limit of Mesa's software rasterizers (see {@link GpuContext.loopIterationLimit}). */
+const SOFTWARE_LOOP_LIMIT = 65535;
+
 /** Backends to name when WebGPU is missing (they never need a GPU). */
 const OTHER_BACKENDS: readonly string[] = ["ts", "wasm"];
 
@@ -239,7 +242,18 @@ export class GpuContext {
     this.limits = device.limits;
     this.hasTimestamps = device.features.has("timestamp-query");
     this.pool = new GpuBufferPool(device);
+    const { vendor, architecture, device: dev, description } = adapterInfo;
+    const software = /llvmpipe|lavapipe|softpipe/i.test(`${vendor} ${architecture} ${dev} ${description}`);
+    this.loopIterationLimit = software ? SOFTWARE_LOOP_LIMIT : Infinity;
   }
+
+  /**
+   * Loop iterations one invocation may run in all before the adapter stops its loops: Mesa's software
+   * rasterizers (llvmpipe, lavapipe) end every loop of an invocation once 65535 iterations have run in
+   * all, without an error, and the invocation carries on after them; Infinity for other adapters. Hosts
+   * whose kernels loop in proportion to their input size their dispatches so that no invocation reaches it.
+   */
+  readonly loopIterationLimit: number;
 
   /** A short description for reports, e.g. "llvmpipe (fallback adapter), navigator.gpu". */
   describe(): string {

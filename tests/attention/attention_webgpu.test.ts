@@ -7,7 +7,9 @@ import {
 } from "../../lib/attention/mod.ts";
 import { InvalidArgumentError } from "../../lib/core/errors.ts";
 import { Philox } from "../../lib/core/rng.ts";
-import { gpuAvailable } from "../../lib/runtime/gpu.ts";
+import { getGpu, gpuAvailable } from "../../lib/runtime/gpu.ts";
+import { planAttention } from "../../lib/attention/plan.ts";
+import { maxTaskTokens, splitLongTasks } from "../../lib/attention/webgpu.ts";
 import { maxRowRelError, random, randomTree } from "./helpers.ts";
 
 const gpu = await gpuAvailable();
@@ -72,5 +74,68 @@ Deno.test({
         decodeAttention(wide, [{ leaf: w, q: new Float32Array(256) }], { numHeads: 1, backend: "webgpu" }),
       InvalidArgumentError,
     );
+  },
+});
+
+Deno.test("splitLongTasks: pieces cover each task's tokens, every row keeps a state per piece", () => {
+  const rng = new Philox(24);
+  const { tree, requests, numHeads } = randomTree(rng, {
+    hkv: 2,
+    d: 8,
+    ratio: 2,
+    nodes: 6,
+    maxLen: 90,
+    requests: 5,
+  });
+  const leaves = requests.map((r) => r.leaf);
+  const plan = planAttention(tree, leaves, {
+    method: "shared-prefix",
+    numHeads,
+    groupSize: 4,
+    chunkSize: 64,
+    workers: 1,
+    balance: false,
+  });
+  const split = splitLongTasks(plan, 10);
+  const covered = (tasks: typeof plan.tasks) =>
+    tasks.flatMap((t) =>
+      Array.from({ length: t.count }, (_, i) => `${t.node}/${t.head}/${t.t0 + i}/${t.rows}`)
+    )
+      .sort();
+  assert.deepEqual(covered(split.tasks), covered(plan.tasks));
+  assert.ok(split.tasks.every((t) => t.count <= 10));
+  assert.ok(split.tasks.length > plan.tasks.length);
+  for (let r = 0; r + 1 < plan.rowStart.length; r++) {
+    const pieces = split.tasks.filter((t) => t.rows.includes(r)).length;
+    assert.equal(split.rowStart[r + 1] - split.rowStart[r], pieces, `row ${r}`);
+  }
+  assert.deepEqual([...new Set(split.rowStates)].sort((a, b) => a - b), [...Array(split.numStates).keys()]);
+  assert.equal(splitLongTasks(plan, 1e9), plan);
+});
+
+Deno.test({
+  name:
+    "webgpu: tasks longer than the adapter's loop limit allows are split (2048-token chunks, 64 rows, d 128)",
+  ignore: !gpu,
+  fn: async () => {
+    // one invocation of a 64-row task loops ~2200 times per 8 tokens: llvmpipe, which stops an
+    // invocation's loops after 65535 iterations, used to return wrong rows for tasks over ~230 tokens
+    const rng = new Philox(23);
+    const d = 128, tree = new PrefixKVCache({ numKvHeads: 1, headDim: d });
+    const root = tree.addNode(-1, random(2048 * d, rng), random(2048 * d, rng));
+    const requests = Array.from({ length: 64 }, () => ({
+      leaf: tree.addNode(root, random(3 * d, rng), random(3 * d, rng)),
+      q: random(d, rng),
+    }));
+    const ref = referenceAttention(tree, requests, 1);
+    const out = await decodeAttention(tree, requests, {
+      numHeads: 1,
+      backend: "webgpu",
+      groupSize: 64,
+      chunkSize: 2048,
+      balance: false,
+    });
+    const err = maxRowRelError(out, ref, d);
+    assert.ok(err <= 1e-4, `rel error ${err} (max task tokens here: ${maxTaskTokens(await getGpu())})`);
   },
 });
