@@ -6,6 +6,12 @@
 // outside the matrices, so any m, k, n (including 1 and sizes that are not multiples of 64) is handled
 // by the bounds checks on loads and stores alone.
 //
+// One dispatch walks the k slices s0 .. s1 (of ceil(k / 16)); a dispatch with s0 > 0 starts from the C
+// that the previous one stored, so splitting the slices over dispatches adds in the same order as one
+// dispatch over all of them (the host splits only where the adapter caps an invocation's loop
+// iterations: GpuContext.loopIterationLimit). Iterations per invocation, counting every loop:
+// 40 + 85 (s1 - s0).
+//
 // Bindings: 0 dims (uniform), 1 A, 2 B (read-only storage), 3 C (storage). Dispatch
 // (ceil(n / 64), ceil(m / 64), 1).
 
@@ -13,7 +19,11 @@ struct Dims {
   m: u32,
   k: u32,
   n: u32,
-  _pad: u32,
+  s0: u32, // first k slice of this dispatch
+  s1: u32, // end of this dispatch's k slices (clamped to ceil(k / 16))
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -43,10 +53,19 @@ fn main(
   var acc: array<vec4<f32>, 4>; // acc[i][j]: row row0 + lid.y + 16 i, column col0 + lid.x + 16 j
   for (var i = 0u; i < 4u; i++) {
     acc[i] = vec4<f32>(0.0);
+    let r = row0 + lid.y + 16u * i;
+    if (dims.s0 > 0u && r < m) {
+      for (var j = 0u; j < 4u; j++) {
+        let col = col0 + lid.x + 16u * j;
+        if (col < n) {
+          acc[i][j] = c[r * n + col];
+        }
+      }
+    }
   }
 
-  let slices = (k + TK - 1u) / TK;
-  for (var s = 0u; s < slices; s++) {
+  let slices = min((k + TK - 1u) / TK, dims.s1);
+  for (var s = dims.s0; s < slices; s++) {
     let k0 = s * TK;
     // 1024 elements of each slice, 4 per invocation.
     for (var e = 0u; e < 4u; e++) {

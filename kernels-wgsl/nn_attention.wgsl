@@ -15,8 +15,16 @@
 //   `attn_bwd_dkv`  dv_j = sum_{i>=j} P_ij dO_i;  dk_j = scale sum_{i>=j} dS_ij q_i  (workgroup per key j)
 // No atomics: every output row is written by exactly one workgroup.
 //
+// Chunks of 64 keys (forward, dq) or queries (dkv) c0 .. c1 are walked by one dispatch; a dispatch with
+// c0 > 0 continues from the state the previous one stored (forward: the unnormalized output in `out`
+// and (m, l) in `state`; backward: the partial sums in dq, dk, dv), and only the `last` forward dispatch
+// normalizes, so splitting the chunks over dispatches computes exactly what one dispatch does (the host
+// splits only where the adapter caps an invocation's loop iterations: GpuContext.loopIterationLimit).
+// Loop iterations per invocation, every loop counted: at most 24 + (17 + D + 64 ceil(D / 64)) per chunk.
+//
 // Bindings: 0 params; 1 q, 2 k, 3 v (read); 4 out; 5 lse; 6 o (read, forward output); 7 dout (read);
-// 8 dvec (D_i); 9 dq; 10 dk; 11 dv. Each entry point uses a subset (at most 8 storage buffers).
+// 8 dvec (D_i); 9 dq; 10 dk; 11 dv; 12 state (forward, [rows][2]). Each entry point uses a subset (at
+// most 8 storage buffers).
 
 struct Params {
   tq: u32,
@@ -25,8 +33,12 @@ struct Params {
   d: u32,
   bh: u32,
   scale: f32,
+  c0: u32,   // first chunk of 64 keys (queries for dkv) of this dispatch
+  c1: u32,   // end of this dispatch's chunks
+  last: u32, // forward: 1 when this dispatch ends the rows (normalizes, writes lse)
   _p0: u32,
   _p1: u32,
+  _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -41,6 +53,7 @@ struct Params {
 @group(0) @binding(9) var<storage, read_write> dq: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(11) var<storage, read_write> dv: array<f32>;
+@group(0) @binding(12) var<storage, read_write> state: array<f32>;
 
 const WG: u32 = 64u;
 const DMAX: u32 = 256u;
@@ -102,7 +115,19 @@ fn attn_fwd(
   }
   var m = NEG_BIG;
   var l = 0.0;
-  for (var j0 = 0u; j0 < n_keys; j0 += WG) {
+  let resume = params.c0 > 0u;
+  if (resume) {
+    m = state[2u * slot];
+    l = state[2u * slot + 1u];
+    for (var t = 0u; t < DPT; t++) {
+      let c = lid + t * WG;
+      if (c < d) {
+        acc[t] = out[qb + c];
+      }
+    }
+  }
+  let j_end = min(n_keys, params.c1 * WG);
+  for (var j0 = params.c0 * WG; j0 < j_end; j0 += WG) {
     let j = j0 + lid;
     var s = NEG_BIG;
     if (j < n_keys) {
@@ -133,6 +158,19 @@ fn attn_fwd(
     }
     m = m_new;
     workgroupBarrier();
+  }
+  if (params.last == 0u) {
+    for (var t = 0u; t < DPT; t++) {
+      let c = lid + t * WG;
+      if (c < d) {
+        out[qb + c] = acc[t];
+      }
+    }
+    if (lid == 0u) {
+      state[2u * slot] = m;
+      state[2u * slot + 1u] = l;
+    }
+    return;
   }
   let inv = 1.0 / l;
   for (var t = 0u; t < DPT; t++) {
@@ -186,9 +224,14 @@ fn attn_bwd_dq(
   var acc: array<f32, 4>;
   for (var t = 0u; t < DPT; t++) {
     acc[t] = 0.0;
+    let c = lid + t * WG;
+    if (params.c0 > 0u && c < d) {
+      acc[t] = dq[qb + c];
+    }
   }
   let n_keys = i + 1u;
-  for (var j0 = 0u; j0 < n_keys; j0 += WG) {
+  let j_end = min(n_keys, params.c1 * WG);
+  for (var j0 = params.c0 * WG; j0 < j_end; j0 += WG) {
     let j = j0 + lid;
     var ds = 0.0;
     if (j < n_keys) {
@@ -250,8 +293,16 @@ fn attn_bwd_dkv(
   for (var t = 0u; t < DPT; t++) {
     acc_k[t] = 0.0;
     acc_v[t] = 0.0;
+    let c = lid + t * WG;
+    if (params.c0 > 0u && c < d) {
+      acc_k[t] = dk[kb + c];
+      acc_v[t] = dv[kb + c];
+    }
   }
-  for (var i0 = j; i0 < t_len; i0 += WG) {
+  // chunk c covers queries j + 64 c ..; clamp in chunks (t_len - j <= 2^32 / 64 keeps this exact)
+  let chunks = (t_len - j + WG - 1u) / WG;
+  let i_end = j + min(chunks, params.c1) * WG;
+  for (var i0 = j + params.c0 * WG; i0 < i_end; i0 += WG) {
     let i = i0 + lid;
     var p = 0.0;
     var ds = 0.0;

@@ -4,7 +4,13 @@
 // Row kernels run one 64-invocation workgroup per row (row = wid.y * num_workgroups.x + wid.x, so more
 // rows than a dispatch dimension allows are spread over y); invocations stride the columns, and row
 // reductions (max, sums) go through workgroup memory. Any column count works (1, 7, 65, 257, ...).
-// Column kernels (norm parameter gradients) run one invocation per column and walk the rows in order.
+// Column kernels (norm parameter gradients) run one invocation per column and walk the rows r0 .. r1 in
+// order; a dispatch with r0 > 0 continues from the sums the previous one stored, so splitting the rows
+// over dispatches adds in the same order as one dispatch (the host splits only where the adapter caps
+// an invocation's loop iterations: GpuContext.loopIterationLimit).
+//
+// Loop iterations per invocation (every loop counted; P = ceil(cols / 64)): softmax_fwd,
+// log_softmax_fwd and layernorm_fwd 3 P + 12; the other row kernels 2 P + 6; column kernels r1 - r0.
 //
 // Bindings (each entry point uses a subset; lib/nn/webgpu.ts passes exactly those):
 //   0 params (uniform)  1 x: input (forward) or y (softmax backward)   2 dy: upstream gradient
@@ -16,6 +22,10 @@ struct Params {
   cols: u32,
   eps: f32,
   _pad: u32,
+  r0: u32, // column kernels: first row of this dispatch
+  r1: u32, // column kernels: end of this dispatch's rows (clamped to rows)
+  _p0: u32,
+  _p1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -254,7 +264,11 @@ fn layernorm_bwd_params(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   var gg = 0.0;
   var gb = 0.0;
-  for (var r = 0u; r < params.rows; r++) {
+  if (params.r0 > 0u) {
+    gg = out[j];
+    gb = out2[j];
+  }
+  for (var r = params.r0; r < min(params.rows, params.r1); r++) {
     let d = dy[r * cols + j];
     gg = fma(d, (x[r * cols + j] - stats[2u * r]) * stats[2u * r + 1u], gg);
     gb += d;
@@ -323,7 +337,10 @@ fn rmsnorm_bwd_params(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   var gg = 0.0;
-  for (var r = 0u; r < params.rows; r++) {
+  if (params.r0 > 0u) {
+    gg = out[j];
+  }
+  for (var r = params.r0; r < min(params.rows, params.r1); r++) {
     gg = fma(dy[r * cols + j], x[r * cols + j] * stats[2u * r + 1u], gg);
   }
   out[j] = gg;

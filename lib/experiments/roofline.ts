@@ -242,6 +242,9 @@ export async function measureMachine(options: RooflineOptions = {}): Promise<Mac
     const ctx = await getGpu();
     gpu = ctx.describe();
     const bw = await measureGpuBandwidth({ bytes: quick ? 8 << 20 : 64 << 20, reps: quick ? 3 : 10 });
+    // Both controls stay under llvmpipe's cap on an invocation's loop iterations
+    // (GpuContext.loopIterationLimit): the stream kernels loop at most twice per invocation, the peak
+    // kernel's 2048 default trips run in one dispatch, and more would be split (gpuPeakPlan).
     const peak = await measureGpuPeak({ reps: quick ? 3 : 10 });
     row(
       `webgpu (${gpu})`,

@@ -117,26 +117,45 @@ async function ginAggregateWebGPU(
   if (total === 0) return new Float32Array(0);
   const groups = Math.ceil(total / 256), maxWg = gpu.limits.maxComputeWorkgroupsPerDimension;
   const gx = Math.min(groups, maxWg), gy = Math.ceil(groups / gx);
-  const params = new ArrayBuffer(16);
-  new Uint32Array(params, 0, 2).set([csr.n, d]);
-  new Float32Array(params, 8, 1)[0] = eps;
-  new Uint32Array(params, 12, 1)[0] = gx;
+  // An invocation walks its vertex's in-arcs: on adapters that stop an invocation's loops after
+  // loopIterationLimit iterations (llvmpipe) hubs are walked over several dispatches (one on GPUs).
+  let maxDegree = 0;
+  for (let v = 0; v < csr.n; v++) maxDegree = Math.max(maxDegree, csr.rowOff[v + 1] - csr.rowOff[v]);
+  const perPass = Math.max(1, Math.floor(0.75 * gpu.loopIterationLimit));
+  const passes = Number.isFinite(perPass) ? Math.max(1, Math.ceil(maxDegree / perPass)) : 1;
+  const paramsOf = (kOff: number, kCap: number) => {
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params, 0, 2).set([csr.n, d]);
+    new Float32Array(params, 8, 1)[0] = eps;
+    new Uint32Array(params, 12, 3).set([gx, kOff, kCap]);
+    return new Uint32Array(params);
+  };
   const pipeline = await gpu.pipeline("gnn_aggregate.wgsl", await loadShader("gnn_aggregate.wgsl"), "main");
-  const pb = gpu.upload(new Uint32Array(params), BufferUsage.UNIFORM);
-  const hb = gpu.upload(h), rb = gpu.upload(csr.rowOff);
-  const sb = gpu.upload(csr.src.length ? csr.src : new Uint32Array(1));
-  const ob = gpu.acquire(4 * total, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+  const held: GPUBuffer[] = [];
   try {
-    await gpu.run(pipeline, [
-      pb,
-      { buffer: hb, size: 4 * total },
-      { buffer: rb, size: 4 * (csr.n + 1) },
-      { buffer: sb, size: 4 * Math.max(1, csr.src.length) },
-      { buffer: ob, size: 4 * total },
-    ], [gx, gy]);
+    const hb = gpu.upload(h), rb = gpu.upload(csr.rowOff);
+    held.push(hb, rb);
+    const sb = gpu.upload(csr.src.length ? csr.src : new Uint32Array(1));
+    held.push(sb);
+    const ob = gpu.acquire(4 * total, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    held.push(ob);
+    for (let p = 0; p < passes; p++) {
+      const pb = gpu.upload(
+        paramsOf(passes === 1 ? 0 : p * perPass, passes === 1 ? 0xffffffff : perPass),
+        BufferUsage.UNIFORM,
+      );
+      held.push(pb);
+      await gpu.run(pipeline, [
+        pb,
+        { buffer: hb, size: 4 * total },
+        { buffer: rb, size: 4 * (csr.n + 1) },
+        { buffer: sb, size: 4 * Math.max(1, csr.src.length) },
+        { buffer: ob, size: 4 * total },
+      ], [gx, gy]);
+    }
     return new Float32Array(await gpu.readback(ob, 4 * total)).slice();
   } finally {
-    gpu.release(pb, hb, rb, sb, ob);
+    gpu.release(...held);
   }
 }
 

@@ -18,8 +18,12 @@
  * projection, log-softmax + NLL, AdamW) and checks it against lib/nn's autodiff. Every intermediate makes
  * a round trip to the host: right, but not how a GPU should be fed; a device-resident tape (tensors that
  * stay in GPU buffers across ops) is not offered. On a machine without a GPU the adapter is
- * a CPU rasterizer (llvmpipe): results are right, timings are not a GPU's. Without any adapter every
- * kernel throws BackendUnavailableError naming "ts" and "wasm".
+ * a CPU rasterizer (llvmpipe): results are right, timings are not a GPU's. llvmpipe stops an
+ * invocation's loops after 65535 iterations in all (GpuContext.loopIterationLimit): there the norm
+ * parameter gradients, segment sums and attention walk long rows / segments / key ranges over several
+ * dispatches (with the same result as one), and the row kernels (softmax, norms) refuse rows of more than
+ * about a million columns with an InvalidArgumentError. Without any adapter every kernel throws
+ * BackendUnavailableError naming "ts" and "wasm".
  *
  * @example
  * ```ts
@@ -46,6 +50,56 @@ export const ATTENTION_MAX_HEAD_DIM = 256;
 
 const OUT = BufferUsage.STORAGE | BufferUsage.COPY_SRC;
 const ROWS_WG = 64;
+
+/**
+ * Loop iterations one invocation may run on `gpu`: 3/4 of GpuContext.loopIterationLimit (llvmpipe stops
+ * an invocation's loops after 65535 in all, silently), Infinity on other adapters.
+ */
+function loopBudget(gpu: GpuContext): number {
+  return 0.75 * gpu.loopIterationLimit;
+}
+
+/** Start offsets 0, per, 2 per, ... below `total` (just 0 when `per` is Infinity). */
+function passStarts(total: number, per: number): number[] {
+  const starts = [0];
+  for (let s = per; s < total; s += per) starts.push(s);
+  return starts;
+}
+
+/** The u32 end of a pass from `start` of at most `per` items out of `total`. */
+function passEnd(start: number, per: number, total: number): number {
+  return Math.min(total, start + per);
+}
+
+/** Loop sweeps over a row and fixed iterations (reductions) of each row kernel of nn_rows.wgsl. */
+const ROW_LOOPS: Record<string, [number, number]> = {
+  softmax_fwd: [3, 12],
+  log_softmax_fwd: [3, 12],
+  layernorm_fwd: [3, 12],
+  softmax_bwd: [2, 6],
+  log_softmax_bwd: [2, 6],
+  rmsnorm_fwd: [2, 6],
+  layernorm_bwd_rows: [2, 6],
+  rmsnorm_bwd_rows: [2, 6],
+};
+
+/**
+ * Refuses a row kernel whose rows are too long for the adapter's loop limit: one workgroup reduces a
+ * whole row, so its loops run about sweeps x cols / 64 times per invocation.
+ */
+function requireRowLoops(gpu: GpuContext, op: string, entry: string, cols: number): void {
+  const [sweeps, fixed] = ROW_LOOPS[entry];
+  const iterations = sweeps * Math.ceil(cols / ROWS_WG) + fixed;
+  const budget = loopBudget(gpu);
+  if (iterations <= budget) return;
+  const maxCols = Math.floor((budget - fixed) / sweeps) * ROWS_WG;
+  throw new InvalidArgumentError(
+    `${op}: a row of ${cols} columns takes ${iterations} loop iterations per invocation, but the ` +
+      `${gpu.describe()} adapter silently stops an invocation's loops after ` +
+      `${gpu.loopIterationLimit} iterations in all; rows of at most ${maxCols} columns run on it: use ` +
+      `lib/nn's ts ops (or the wasm backend) for longer rows, or a hardware GPU`,
+  );
+}
 
 /** Words of a uniform block: plain numbers are u32, `{ f }` are f32. Padded to 16 bytes. */
 function packParams(values: Array<number | { f: number }>): Uint32Array {
@@ -150,10 +204,11 @@ async function rowOp(
   return await withGpu(async (bufs) => {
     const gpu = bufs.gpu;
     bindable(gpu, op, `${rows} x ${cols} f32`, n);
+    requireRowLoops(gpu, op, entry, cols);
     const p = await pipeline(gpu, "nn_rows.wgsl", entry);
     const out = bufs.output(n);
     await gpu.run(p, [
-      bufs.uniform(packParams([rows, cols, { f: 0 }, 0])),
+      bufs.uniform(packParams([rows, cols, { f: 0 }, 0, 0, rows, 0, 0])),
       bufs.input(a),
       b ? bufs.input(b) : null,
       null,
@@ -314,10 +369,11 @@ async function normForward(
   return await withGpu(async (bufs) => {
     const gpu = bufs.gpu;
     bindable(gpu, op, `x (${rows} x ${cols} f32)`, n);
+    requireRowLoops(gpu, op, entry, cols);
     const p = await pipeline(gpu, "nn_rows.wgsl", entry);
     const out = bufs.output(n), stats = bufs.output(2 * rows);
     await gpu.run(p, [
-      bufs.uniform(packParams([rows, cols, { f: eps }, 0])),
+      bufs.uniform(packParams([rows, cols, { f: eps }, 0, 0, rows, 0, 0])),
       bufs.input(x),
       null,
       bufs.input(gamma),
@@ -346,16 +402,24 @@ async function normBackward(
   return await withGpu(async (bufs) => {
     const gpu = bufs.gpu;
     bindable(gpu, op, `x (${rows} x ${cols} f32)`, n);
+    requireRowLoops(gpu, op, `${prefix}_bwd_rows`, cols);
     const [pr, pc] = await Promise.all([
       pipeline(gpu, "nn_rows.wgsl", `${prefix}_bwd_rows`),
       pipeline(gpu, "nn_rows.wgsl", `${prefix}_bwd_params`),
     ]);
-    const params = bufs.uniform(packParams([rows, cols, { f: 0 }, 0]));
+    const params = bufs.uniform(packParams([rows, cols, { f: 0 }, 0, 0, rows, 0, 0]));
     const bx = bufs.input(x), bdy = bufs.input(dy), bst = bufs.input(stats);
     const dx = bufs.output(n), dg = bufs.output(cols);
     const db = prefix === "layernorm" ? bufs.output(cols) : null;
     await gpu.run(pr, [params, bx, bdy, bufs.input(gamma), null, dx, bst], grid(gpu, op, rows));
-    await gpu.run(pc, [params, bx, bdy, null, null, dg, bst, db], Math.ceil(cols / ROWS_WG));
+    // The column kernels walk every row: in passes of at most the loop budget's rows (one pass on GPUs).
+    const perPass = Math.max(1, Math.floor(loopBudget(gpu)));
+    for (const r0 of passStarts(rows, perPass)) {
+      const pp = r0 === 0 && perPass >= rows
+        ? params
+        : bufs.uniform(packParams([rows, cols, { f: 0 }, 0, r0, passEnd(r0, perPass, rows), 0, 0]));
+      await gpu.run(pc, [pp, bx, bdy, null, null, dg, bst, db], Math.ceil(cols / ROWS_WG));
+    }
     return {
       dx: await bufs.read(dx, n),
       dgamma: await bufs.read(dg, cols),
@@ -514,6 +578,21 @@ export interface AttentionGrads {
   dv: Float32Array;
 }
 
+/**
+ * Chunks of 64 keys (or queries) one attention dispatch walks on `gpu`: Infinity on hardware adapters;
+ * where the adapter stops an invocation's loops after loopIterationLimit iterations (llvmpipe) those
+ * whose loops stay within 3/4 of it, at ITERATIONS per chunk as counted in nn_attention.wgsl.
+ */
+function attentionChunksPerPass(gpu: GpuContext, d: number): number {
+  const perChunk = 17 + d + ROWS_WG * Math.ceil(d / ROWS_WG);
+  return Math.max(1, Math.floor((loopBudget(gpu) - 24) / perChunk));
+}
+
+/** [c0, c1) chunk ranges covering `chunks` chunks, `per` at a time (one range when per >= chunks). */
+function chunkPasses(chunks: number, per: number): Array<[number, number]> {
+  return passStarts(chunks, per).map((c0) => [c0, passEnd(c0, per, chunks)]);
+}
+
 function requireAttentionDims(op: string, heads: number, t: number, d: number): void {
   requireInt(`${op}: heads`, heads, 0);
   requireInt(`${op}: t`, t, 0);
@@ -539,14 +618,28 @@ async function attentionForward(
     bindable(gpu, op, `q (${heads} x ${tq} x ${d} f32)`, rows * d);
     const p = await pipeline(gpu, "nn_attention.wgsl", "attn_fwd");
     const out = bufs.output(rows * d), lse = bufs.output(rows);
-    await gpu.run(p, [
-      bufs.uniform(packParams([tq, tk, stride, d, heads, { f: 1 / Math.sqrt(d) }, 0, 0])),
-      bufs.input(q),
-      bufs.input(k),
-      bufs.input(v),
-      out,
-      lse,
-    ], grid(gpu, op, rows));
+    // The last query row walks ceil(tk / 64) chunks of keys: in passes on llvmpipe, one pass on GPUs.
+    const passes = chunkPasses(Math.ceil(tk / ROWS_WG), attentionChunksPerPass(gpu, d));
+    const state = bufs.output(passes.length > 1 ? 2 * rows : 2);
+    const bq = bufs.input(q), bk = bufs.input(k), bv = bufs.input(v);
+    for (let i = 0; i < passes.length; i++) {
+      const [c0, c1] = passes[i], last = i === passes.length - 1 ? 1 : 0;
+      await gpu.run(p, [
+        bufs.uniform(packParams([tq, tk, stride, d, heads, { f: 1 / Math.sqrt(d) }, c0, c1, last, 0, 0, 0])),
+        bq,
+        bk,
+        bv,
+        out,
+        lse,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        state,
+      ], grid(gpu, op, rows));
+    }
     return { out: await bufs.read(out, rows * d), lse: await bufs.read(lse, rows) };
   });
 }
@@ -662,7 +755,12 @@ export async function causalAttentionBackwardWebGPU(
       pipeline(gpu, "nn_attention.wgsl", "attn_bwd_dq"),
       pipeline(gpu, "nn_attention.wgsl", "attn_bwd_dkv"),
     ]);
-    const params = bufs.uniform(packParams([t, t, t, d, heads, { f: 1 / Math.sqrt(d) }, 0, 0]));
+    const scale = { f: 1 / Math.sqrt(d) };
+    // Query row t - 1 (dq) and key 0 (dkv) walk ceil(t / 64) chunks: in passes on llvmpipe, one on GPUs.
+    const passes = chunkPasses(Math.ceil(t / ROWS_WG), attentionChunksPerPass(gpu, d));
+    const paramsOf = (c0: number, c1: number) =>
+      bufs.uniform(packParams([t, t, t, d, heads, scale, c0, c1, 1, 0, 0, 0]));
+    const params = paramsOf(...passes[0]);
     const bq = bufs.input(q), bk = bufs.input(k), bv = bufs.input(v), bdo = bufs.input(dout);
     const blse = bufs.input(lse);
     const dvec = bufs.output(rows), dq = bufs.output(n), dk = bufs.output(n), dv = bufs.output(n);
@@ -672,8 +770,11 @@ export async function causalAttentionBackwardWebGPU(
       [params, none, none, none, none, none, bufs.input(out), bdo, dvec],
       grid(gpu, op, Math.ceil(rows / ROWS_WG)),
     );
-    await gpu.run(pdq, [params, bq, bk, bv, none, blse, none, bdo, dvec, dq], grid(gpu, op, rows));
-    await gpu.run(pdkv, [params, bq, bk, bv, none, blse, none, bdo, dvec, none, dk, dv], grid(gpu, op, rows));
+    for (let i = 0; i < passes.length; i++) {
+      const pp = i === 0 ? params : paramsOf(...passes[i]);
+      await gpu.run(pdq, [pp, bq, bk, bv, none, blse, none, bdo, dvec, dq], grid(gpu, op, rows));
+      await gpu.run(pdkv, [pp, bq, bk, bv, none, blse, none, bdo, dvec, none, dk, dv], grid(gpu, op, rows));
+    }
     return { dq: await bufs.read(dq, n), dk: await bufs.read(dk, n), dv: await bufs.read(dv, n) };
   });
 }
@@ -716,19 +817,40 @@ async function segmentSumInto(
   for (let s = 0; s < segments; s++) offsets[s + 1] += offsets[s];
   const fill = offsets.slice(0, segments), perm = new Uint32Array(ids.length);
   for (let i = 0; i < ids.length; i++) perm[fill[ids[i]]++] = i;
+  let longest = 0;
+  for (let s = 0; s < segments; s++) longest = Math.max(longest, offsets[s + 1] - offsets[s]);
   return await withGpu(async (bufs) => {
     const gpu = bufs.gpu;
     bindable(gpu, op, `src (${ids.length} x ${d} f32)`, ids.length * d);
     bindable(gpu, op, `out (${segments} x ${d} f32)`, segments * d);
+    // An invocation adds ceil(d / 64) columns of every row of its segment: segments longer than the
+    // adapter's loop budget allows (llvmpipe) are summed over several dispatches (one on GPUs).
+    const sweeps = Math.ceil(d / ROWS_WG);
+    const perPass = Math.floor(loopBudget(gpu) / sweeps) - 1;
+    if (perPass < 1) {
+      throw new InvalidArgumentError(
+        `${op}: rows of d = ${d} columns take ${2 * sweeps} loop iterations per invocation, but the ` +
+          `${gpu.describe()} adapter silently stops an invocation's loops after ` +
+          `${gpu.loopIterationLimit} iterations in all; use lib/nn's segmentSum (ts) for rows this wide`,
+      );
+    }
     const p = await pipeline(gpu, "nn_scatter.wgsl", "segment_sum");
     const out = bufs.input(base, true);
-    await gpu.run(p, [
-      bufs.uniform(packParams([segments, d, 0, 0])),
-      bufs.input(src),
-      bufs.input(offsets),
-      bufs.input(perm),
-      out,
-    ], grid(gpu, op, segments));
+    const starts = passStarts(longest, perPass);
+    const part = starts.length > 1 ? bufs.output(segments * d) : bufs.output(1);
+    const bsrc = bufs.input(src), boff = bufs.input(offsets), bperm = bufs.input(perm);
+    for (let i = 0; i < starts.length; i++) {
+      const cap = starts.length > 1 ? perPass : 0xffffffff;
+      const last = i === starts.length - 1 ? 1 : 0;
+      await gpu.run(p, [
+        bufs.uniform(packParams([segments, d, starts[i], cap, i === 0 ? 1 : 0, last, 0, 0])),
+        bsrc,
+        boff,
+        bperm,
+        out,
+        part,
+      ], grid(gpu, op, segments));
+    }
     return await bufs.read(out, segments * d);
   });
 }
@@ -823,7 +945,7 @@ export async function gatherRowsWebGPU(
     const p = await pipeline(gpu, "nn_scatter.wgsl", "gather_rows");
     const out = bufs.output(n);
     await gpu.run(p, [
-      bufs.uniform(packParams([idx.length, d, 0, 0])),
+      bufs.uniform(packParams([idx.length, d, 0, 0, 0, 0, 0, 0])),
       bufs.input(table),
       null,
       bufs.input(idx),

@@ -252,8 +252,9 @@ export class GpuContext {
    * rasterizers (llvmpipe, lavapipe) end every loop of an invocation once 65535 iterations have run in
    * all, without an error, and the invocation carries on after them; Infinity for other adapters. Hosts
    * whose kernels loop in proportion to their input size their dispatches so that no invocation reaches it.
+   * Tests lower it to run those split paths on any adapter (and restore it).
    */
-  readonly loopIterationLimit: number;
+  loopIterationLimit: number;
 
   /** A short description for reports, e.g. "llvmpipe (fallback adapter), navigator.gpu". */
   describe(): string {

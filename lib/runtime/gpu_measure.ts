@@ -7,7 +7,10 @@
  * Times come from GPU timestamp queries when the device has them (`method: "timestamp"`), otherwise
  * from the wall clock around submit and completion (`method: "wall"`, which includes submission
  * overhead and so reads low for small sizes). Each figure is the best of `reps` runs after one warm-up.
- * On llvmpipe (no GPU) these measure the CPU rasterizer: report them as such.
+ * On llvmpipe (no GPU) these measure the CPU rasterizer: report them as such. llvmpipe also stops an
+ * invocation's loops after 65535 iterations in all (GpuContext.loopIterationLimit), silently: the
+ * bandwidth kernels loop ceil(n / invocations) <= 2 times, and the peak kernel's trips are split over
+ * dispatches that stay under the limit ({@link gpuPeakPlan}), so the flops counted are the flops run.
  *
  * @module
  */
@@ -42,7 +45,10 @@ export interface GpuBandwidth {
 export interface GpuPeakOptions {
   /** Workgroups of 256 invocations; default 64. */
   workgroups?: number;
-  /** Loop trips per invocation, 64 flops each; default 2048. */
+  /**
+   * Loop trips per invocation, 64 flops each; default 2048. Where the adapter caps an invocation's loop
+   * iterations (llvmpipe) more trips than 3/4 of the cap run as several dispatches ({@link gpuPeakPlan}).
+   */
   iterations?: number;
   /** Timed runs (the best is reported); default 3. */
   reps?: number;
@@ -55,6 +61,33 @@ export interface GpuPeak {
   /** Flops of one run. */
   flops: number;
   adapter: string;
+}
+
+/** How {@link measureGpuPeak} runs its trips: `dispatches` dispatches of `trips` loop trips each. */
+export interface GpuPeakPlan {
+  dispatches: number;
+  trips: number;
+}
+
+/**
+ * The dispatches that run `iterations` peak-loop trips per invocation on `gpu`: one dispatch of all of
+ * them, except where the adapter stops an invocation's loops after GpuContext.loopIterationLimit
+ * iterations (llvmpipe: 65535), where each dispatch runs at most 3/4 of that and the total is rounded up
+ * to a multiple of the dispatch count (dispatches x trips >= iterations; the flops reported are those).
+ *
+ * @example
+ * ```ts
+ * import { getGpu } from "./gpu.ts";
+ * import { gpuPeakPlan } from "./gpu_measure.ts";
+ * gpuPeakPlan(await getGpu(), 100_000); // { dispatches: 1, trips: 100000 } on a GPU; 3 x 33334 on llvmpipe
+ * ```
+ */
+export function gpuPeakPlan(gpu: GpuContext, iterations: number): GpuPeakPlan {
+  requireInt("iterations", iterations, 1, 0xffffffff);
+  const cap = Math.max(1, Math.floor(0.75 * gpu.loopIterationLimit));
+  if (iterations <= cap) return { dispatches: 1, trips: iterations };
+  const dispatches = Math.ceil(iterations / cap);
+  return { dispatches, trips: Math.ceil(iterations / dispatches) };
 }
 
 /** Runs `once` `reps` times (after one untimed warm-up) and returns the shortest time in seconds. */
@@ -163,7 +196,8 @@ export async function measureGpuBandwidth(options: GpuBandwidthOptions = {}): Pr
 
 /**
  * f32 arithmetic peak of the WebGPU device: `workgroups * 256` invocations each run 8 independent chains
- * of vec4 FMAs for `iterations` trips (64 flops per trip).
+ * of vec4 FMAs for `iterations` trips (64 flops per trip). On adapters that cap an invocation's loop
+ * iterations (llvmpipe) the trips run as the dispatches of {@link gpuPeakPlan}, all in one timed pass.
  *
  * @example
  * ```ts
@@ -180,8 +214,9 @@ export async function measureGpuPeak(options: GpuPeakOptions = {}): Promise<GpuP
   const reps = requireInt("reps", options.reps ?? 3, 1, 1000);
   const pipeline = await gpu.pipeline("peak.wgsl", await loadShader("peak.wgsl"), "peak");
   const invocations = workgroups * 256;
+  const plan = gpuPeakPlan(gpu, iterations);
   const paramWords = new Uint32Array(4);
-  paramWords[0] = iterations;
+  paramWords[0] = plan.trips;
   new Float32Array(paramWords.buffer, 4, 2).set([1 - 2 ** -20, 2 ** -10]);
   const params = gpu.upload(paramWords, BufferUsage.UNIFORM);
   const out = gpu.acquire(4 * invocations, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
@@ -190,11 +225,12 @@ export async function measureGpuPeak(options: GpuPeakOptions = {}): Promise<GpuP
     const time = await bestSeconds(
       gpu,
       reps,
-      async (ts) => (await gpu.run(pipeline, bindings, workgroups, { timestamps: ts })).gpuNs,
+      async (ts) =>
+        (await gpu.run(pipeline, bindings, workgroups, { timestamps: ts, repeat: plan.dispatches })).gpuNs,
     );
     const result = new Float32Array(await gpu.readback(out, 4 * invocations));
     if (!result.every(Number.isFinite)) throw new TesseraError("peak kernel produced non-finite values");
-    const flops = invocations * iterations * 64;
+    const flops = invocations * plan.dispatches * plan.trips * 64;
     return { gflops: flops / time.seconds / 1e9, method: time.method, flops, adapter: gpu.describe() };
   } finally {
     gpu.release(params, out);

@@ -18,5 +18,5 @@ export {
   loadShaderWith,
   releaseGpu,
 } from "./gpu.ts";
-export { measureGpuBandwidth, measureGpuPeak } from "./gpu_measure.ts";
+export { type GpuPeakPlan, gpuPeakPlan, measureGpuBandwidth, measureGpuPeak } from "./gpu_measure.ts";
 export { closeSyncPool, getSyncPool, SyncPool, SyncPoolError } from "./sync_pool.ts";
