@@ -602,9 +602,18 @@ export async function releaseGpu(): Promise<void> {
   cached = null;
   cachedContext = null;
   if (!current) return;
+  let ctx: GpuContext;
   try {
-    (await current).destroy();
-  } catch { /* it never existed */ }
+    ctx = await current;
+  } catch {
+    return; // it never existed
+  }
+  // let submitted work finish before the device goes: destroying it (or exiting) while a software
+  // adapter's threads still run a dispatch has crashed the process
+  try {
+    await ctx.device.queue.onSubmittedWorkDone();
+  } catch { /* the device is lost already */ }
+  ctx.destroy();
 }
 
 /**

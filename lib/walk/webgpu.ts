@@ -108,14 +108,22 @@ export class GpuWalker {
   /** @internal Steps per dispatch of the walks (null: WALK_CHUNK), so that tests can force a cut-short pass. */
   walkChunk: number | null = null;
 
+  /**
+   * @internal Makes the first pass of each walk leave out its second dispatch, so that the next dispatch
+   * finds its walks at the wrong step, flags them and the pass runs again (tests of that path that do not
+   * need an adapter to cut an invocation short).
+   */
+  skipDispatchForTests = false;
+
   /** @internal What the last walk did: its passes (a pass cut short runs again) and dispatches. */
   lastWalk: { passes: number; dispatches: number } = { passes: 0, dispatches: 0 };
 
   /**
    * @internal Makes the next GPU batch throw an injected failure at `step` of its sub-batch `part` (0 when
-   * left out), once; for tests of the roll-back (see lib/walk/webgpu_update.ts).
+   * left out), once; for tests of the roll-back (see lib/walk/webgpu_update.ts). "result" instead spoils
+   * the pass's result (one vertex's degree) before the host's checks, as a pass cut short would.
    */
-  failAt: { step: "plan" | "apply" | "readback" | "finish"; part?: number } | null = null;
+  failAt: { step: "plan" | "apply" | "result" | "readback" | "finish"; part?: number } | null = null;
 
   /**
    * @internal What the last GPU batch did: its sub-batches, the pool words it saved for a roll-back and the
@@ -241,6 +249,8 @@ export class GpuWalker {
         }
       }
       for (let s0 = 0; s0 === 0 || s0 < length; s0 = s0 === 0 ? chunk : s0 + chunk) {
+        // test hook: the first pass leaves out its second dispatch, as if it had been cut short
+        if (this.skipDispatchForTests && this.lastWalk.passes === 1 && s0 === chunk) continue;
         await dispatch(s0, Math.min(length, s0 === 0 ? chunk : s0 + chunk));
       }
       return await state();

@@ -5,7 +5,7 @@ import { DynamicGraph, type SamplerName } from "../../lib/walk/mod.ts";
 import { uniformThreshold } from "../../lib/walk/webgpu.ts";
 import { BackendUnavailableError } from "../../lib/core/errors.ts";
 import { Philox } from "../../lib/core/rng.ts";
-import { getGpu, gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
+import { gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
 import { karateClub } from "../../lib/graph/mod.ts";
 import { gofMerged } from "./helpers.ts";
@@ -174,18 +174,18 @@ Deno.test(
       await gpu.ppr({ starts: many, seed: 5, alpha: 2e-4 }),
       await ts.ppr({ starts: many, seed: 5, alpha: 2e-4 }),
     );
-    // one dispatch for the whole walk: on llvmpipe the kernel flags the walks it was cut short in, and the
-    // pass runs again in smaller steps; the result is the same
-    gpu.gpuPool!.walkChunk = 1 << 20;
+    // a pass whose walks were left part way (here its second dispatch is left out; on llvmpipe a dispatch
+    // of 20000 steps would be cut short) is flagged by the kernel and runs again in smaller steps, with the
+    // same result. (The test does not make llvmpipe cut an invocation short: doing so has corrupted the
+    // process's heap, seen as a crash at exit.)
+    gpu.gpuPool!.walkChunk = 2048;
+    gpu.gpuPool!.skipDispatchForTests = true;
     assert.deepEqual(
       await gpu.deepWalk({ starts, length: 20000, seed: 3 }),
       await ts.deepWalk({ starts, length: 20000, seed: 3 }),
     );
-    const { passes } = gpu.gpuPool!.lastWalk;
-    const info = (await getGpu()).adapterInfo;
-    if (/llvmpipe/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`)) {
-      assert.ok(passes >= 2, `llvmpipe: ${passes} pass(es) for a 20000-step walk in one dispatch`);
-    } else console.log(`long-walk test: ${passes} pass(es) on ${(await getGpu()).describe()}`);
+    assert.equal(gpu.gpuPool!.lastWalk.passes, 2);
+    gpu.gpuPool!.skipDispatchForTests = false;
     ts.free();
     gpu.free();
     await releaseGpu();
