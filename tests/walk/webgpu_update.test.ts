@@ -12,7 +12,7 @@ import {
 } from "../../lib/walk/mod.ts";
 import { InvalidArgumentError, ShapeMismatchError } from "../../lib/core/errors.ts";
 import { Philox } from "../../lib/core/rng.ts";
-import { getGpu, gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
+import { gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
 import { H_CAP, H_K, H_TOP, VH_AUX, VH_EXTRA } from "../../lib/walk/layout.ts";
 import {
