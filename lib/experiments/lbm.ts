@@ -344,53 +344,21 @@ export async function run(options: LbmExperimentOptions = {}): Promise<Report> {
   bar.tick(1, "displacement");
 
   // 5. Co-current layered Poiseuille flow -----------------------------------------------------------------
-  const bP = quick ? 24 : 48, stepsP = quick ? 15000 : 60000, gP = 1e-6, aHalf = bP / 2;
+  const bP = quick ? 24 : 48, stepsP = quick ? 15000 : 60000, gP = 1e-6;
   const poisRows: Record<string, unknown>[] = [], profile: Record<string, unknown>[] = [];
   for (const tau2 of [0.7, 1.0, 1.5]) {
-    const nx = 8, ny = 2 * bP + 2, yc = (ny - 1) / 2, tau: [number, number] = [1, tau2];
-    const sim = new MultiComponentLBM({
-      nx,
-      ny,
-      tau,
-      G,
-      stencil: "E4",
-      solid: channelMask(nx, ny, 1),
-      bodyForce: [gP, 0],
-      ...common,
-    });
-    const a = new Float32Array(nx * ny), b = new Float32Array(nx * ny);
-    for (let y = 0; y < ny; y++) {
-      const core = Math.abs(y - yc) < aHalf;
-      a.fill(core ? RD : RM, y * nx, (y + 1) * nx);
-      b.fill(core ? RM : RD, y * nx, (y + 1) * nx);
-    }
-    sim.setDensities(a, b);
-    await sim.run(stepsP);
-    const { ux } = await sim.velocity(), [d1, d2] = await sim.densities();
-    const nu = tau.map((t) => (t - 0.5) / 3), mid = 4;
-    const w = 3 * nx + mid, cc = Math.floor(yc) * nx + mid;
-    const muW = d1[w] * nu[0] + d2[w] * nu[1], muN = d1[cc] * nu[0] + d2[cc] * nu[1];
-    let aNum = 0;
-    for (let y = 1; y < ny / 2; y++) {
-      const p = d1[y * nx + mid] - d2[y * nx + mid], q = d1[(y + 1) * nx + mid] - d2[(y + 1) * nx + mid];
-      if (p * q < 0) aNum = yc - (y + p / (p - q));
-    }
-    let num = 0, den = 0;
-    for (let y = 1; y < ny - 1; y++) {
-      const exact = layeredPoiseuille(y - yc, { a: aNum, b: bP, g: (d1[w] + d2[w]) * gP, muW, muN });
-      num += (ux[y * nx + mid] - exact) ** 2;
-      den += exact ** 2;
-      profile.push({ M: r4(muN / muW), y: y - yc, u: ux[y * nx + mid], kind: `sim M=${r4(muN / muW)}` });
-      profile.push({ M: r4(muN / muW), y: y - yc, u: exact, kind: `exact M=${r4(muN / muW)}` });
+    const run = await layeredRun(bP, stepsP, gP, tau2, "bgk", common);
+    for (const pt of run.profile) {
+      profile.push({ M: r4(run.M), y: pt.y, u: pt.u, kind: `sim M=${r4(run.M)}` });
+      profile.push({ M: r4(run.M), y: pt.y, u: pt.exact, kind: `exact M=${r4(run.M)}` });
     }
     poisRows.push({
       "tau2": tau2,
-      "M = muN/muW": r4(muN / muW),
-      "a (interface)": r4(aNum),
+      "M = muN/muW": r4(run.M),
+      "a (interface)": r4(run.a),
       b: bP,
-      "L2 error": r4(Math.sqrt(num / den)),
+      "L2 error": r4(run.l2),
     });
-    sim.dispose();
   }
   tables.push({
     name: "poiseuille",
@@ -460,47 +428,7 @@ export async function run(options: LbmExperimentOptions = {}): Promise<Report> {
   data.collision = collisionData;
   // the layered Poiseuille flow of section 5 with MRT
   for (const row of poisRows) {
-    const tau2 = row.tau2 as number,
-      nx = 8,
-      ny = 2 * bP + 2,
-      yc = (ny - 1) / 2,
-      tau: [number, number] = [1, tau2];
-    const sim = new MultiComponentLBM({
-      nx,
-      ny,
-      tau,
-      G,
-      stencil: "E4",
-      solid: channelMask(nx, ny, 1),
-      bodyForce: [gP, 0],
-      collision: "mrt",
-      ...common,
-    });
-    const a = new Float32Array(nx * ny), b = new Float32Array(nx * ny);
-    for (let y = 0; y < ny; y++) {
-      const core = Math.abs(y - yc) < aHalf;
-      a.fill(core ? RD : RM, y * nx, (y + 1) * nx);
-      b.fill(core ? RM : RD, y * nx, (y + 1) * nx);
-    }
-    sim.setDensities(a, b);
-    await sim.run(stepsP);
-    const { ux } = await sim.velocity(), [d1, d2] = await sim.densities();
-    const nu = tau.map((t) => (t - 0.5) / 3), mid = 4;
-    const w = 3 * nx + mid, cc = Math.floor(yc) * nx + mid;
-    const muW = d1[w] * nu[0] + d2[w] * nu[1], muN = d1[cc] * nu[0] + d2[cc] * nu[1];
-    let aNum = 0;
-    for (let y = 1; y < ny / 2; y++) {
-      const p = d1[y * nx + mid] - d2[y * nx + mid], q = d1[(y + 1) * nx + mid] - d2[(y + 1) * nx + mid];
-      if (p * q < 0) aNum = yc - (y + p / (p - q));
-    }
-    let num = 0, den = 0;
-    for (let y = 1; y < ny - 1; y++) {
-      const exact = layeredPoiseuille(y - yc, { a: aNum, b: bP, g: (d1[w] + d2[w]) * gP, muW, muN });
-      num += (ux[y * nx + mid] - exact) ** 2;
-      den += exact ** 2;
-    }
-    row["L2 error (MRT)"] = r4(Math.sqrt(num / den));
-    sim.dispose();
+    row["L2 error (MRT)"] = r4((await layeredRun(bP, stepsP, gP, row.tau2 as number, "mrt", common)).l2);
   }
   bar.tick(1, "collision");
   bar.done();
@@ -584,6 +512,64 @@ export async function run(options: LbmExperimentOptions = {}): Promise<Report> {
     durationMs: Date.now() - startedAt.getTime(),
     data,
   };
+}
+
+/**
+ * Co-current layered Poiseuille flow in a channel of half-width b (8 columns, walls at the first and last
+ * row, component 2 in the core |y| < b / 2, component 1 on the walls), driven by body force g for `steps`
+ * steps, against the analytic piecewise-parabolic profile: the viscosity ratio M = muN / muW, the
+ * interface position a found from the density profile, the L2 error and the profile itself.
+ */
+async function layeredRun(
+  b: number,
+  steps: number,
+  g: number,
+  tau2: number,
+  collision: "bgk" | "mrt",
+  common: { backend: "wasm"; threads: number },
+): Promise<{ M: number; a: number; l2: number; profile: Array<{ y: number; u: number; exact: number }> }> {
+  const nx = 8, ny = 2 * b + 2, yc = (ny - 1) / 2, tau: [number, number] = [1, tau2], aHalf = b / 2;
+  const sim = new MultiComponentLBM({
+    nx,
+    ny,
+    tau,
+    G,
+    stencil: "E4",
+    solid: channelMask(nx, ny, 1),
+    bodyForce: [g, 0],
+    collision,
+    ...common,
+  });
+  try {
+    const r1 = new Float32Array(nx * ny), r2 = new Float32Array(nx * ny);
+    for (let y = 0; y < ny; y++) {
+      const core = Math.abs(y - yc) < aHalf;
+      r1.fill(core ? RD : RM, y * nx, (y + 1) * nx);
+      r2.fill(core ? RM : RD, y * nx, (y + 1) * nx);
+    }
+    sim.setDensities(r1, r2);
+    await sim.run(steps);
+    const { ux } = await sim.velocity(), [d1, d2] = await sim.densities();
+    const nu = tau.map((t) => (t - 0.5) / 3), mid = 4;
+    const w = 3 * nx + mid, cc = Math.floor(yc) * nx + mid;
+    const muW = d1[w] * nu[0] + d2[w] * nu[1], muN = d1[cc] * nu[0] + d2[cc] * nu[1];
+    let a = 0;
+    for (let y = 1; y < ny / 2; y++) {
+      const p = d1[y * nx + mid] - d2[y * nx + mid], q = d1[(y + 1) * nx + mid] - d2[(y + 1) * nx + mid];
+      if (p * q < 0) a = yc - (y + p / (p - q));
+    }
+    let num = 0, den = 0;
+    const profile: Array<{ y: number; u: number; exact: number }> = [];
+    for (let y = 1; y < ny - 1; y++) {
+      const exact = layeredPoiseuille(y - yc, { a, b, g: (d1[w] + d2[w]) * g, muW, muN });
+      num += (ux[y * nx + mid] - exact) ** 2;
+      den += exact ** 2;
+      profile.push({ y: y - yc, u: ux[y * nx + mid], exact });
+    }
+    return { M: muN / muW, a, l2: Math.sqrt(num / den), profile };
+  } finally {
+    sim.dispose();
+  }
 }
 
 function centroidX(a: Float32Array, b: Float32Array, nx: number, solid: Uint8Array): number {

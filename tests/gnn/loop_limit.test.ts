@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Philox } from "../../lib/core/rng.ts";
 import { ginAggregate, incomingCsr } from "../../lib/gnn/mod.ts";
-import { getGpu, gpuUnavailableReason } from "../../lib/runtime/gpu.ts";
+import { gpuUnavailableReason } from "../../lib/runtime/gpu.ts";
+import { withLoopLimit } from "../runtime/gpu_helpers.ts";
 
 // gnn_aggregate.wgsl on adapters that stop an invocation's loops after GpuContext.loopIterationLimit
 // iterations in all (llvmpipe: 65535, silently). One invocation per (vertex, column) walks the vertex's
@@ -11,18 +12,6 @@ import { getGpu, gpuUnavailableReason } from "../../lib/runtime/gpu.ts";
 const noGpu = await gpuUnavailableReason();
 if (noGpu) console.log(`skipping WebGPU gnn loop-limit tests: ${noGpu}`);
 const needsGpu = { ignore: noGpu !== null };
-
-/** Runs `fn` with the device's loop limit set to `limit` (restored after). */
-async function withLoopLimit<T>(limit: number, fn: () => Promise<T>): Promise<T> {
-  const ctx = (await getGpu()) as unknown as { loopIterationLimit: number };
-  const saved = ctx.loopIterationLimit;
-  ctx.loopIterationLimit = limit;
-  try {
-    return await fn();
-  } finally {
-    ctx.loopIterationLimit = saved;
-  }
-}
 
 Deno.test("ginAggregate on webgpu: a hub of 100000 neighbours equals ts exactly", needsGpu, async () => {
   const n = 100001, d = 2;

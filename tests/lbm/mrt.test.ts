@@ -10,7 +10,6 @@ import {
   EX,
   EY,
   laplaceJump,
-  layeredPoiseuille,
   magicRate,
   MultiComponentLBM,
   normalizeCollision,
@@ -19,7 +18,7 @@ import {
 } from "../../lib/lbm/mod.ts";
 import { gpuUnavailableReason, releaseGpu } from "../../lib/runtime/gpu.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
-import { droplet, maxDiff, RHO_MAIN, RHO_MINOR } from "./helpers.ts";
+import { droplet, layeredPoiseuilleError, maxDiff } from "./helpers.ts";
 
 /** Solves A x = b (Gaussian elimination with partial pivoting), A n x n row-major. */
 function solve(A: number[][], b: number[]): number[] {
@@ -268,48 +267,7 @@ Deno.test("MRT: Laplace law dp = sigma / R with R^2 > 0.99 (E4, tau 0.7, wasm)",
 });
 
 Deno.test("MRT: co-current layered Poiseuille flow, L2 error < 2% against the analytic profile", async () => {
-  const nx = 8, b = 24, ny = 2 * b + 2, g = 1e-6, tau: [number, number] = [1.0, 0.7];
-  const solid = channelMask(nx, ny, 1);
-  const a = 12, yc = (ny - 1) / 2;
-  const r1 = new Float32Array(nx * ny), r2 = new Float32Array(nx * ny);
-  for (let y = 0; y < ny; y++) {
-    const core = Math.abs(y - yc) < a;
-    r1.fill(core ? RHO_MINOR : RHO_MAIN, y * nx, (y + 1) * nx);
-    r2.fill(core ? RHO_MAIN : RHO_MINOR, y * nx, (y + 1) * nx);
-  }
-  const sim = new MultiComponentLBM({
-    nx,
-    ny,
-    tau,
-    G: 0.9,
-    stencil: "E4",
-    solid,
-    bodyForce: [g, 0],
-    collision: "mrt",
-    backend: "wasm",
-  });
-  sim.setDensities(r1, r2);
-  await sim.run(15000);
-  const { ux } = await sim.velocity();
-  const [d1, d2] = await sim.densities();
-  const nu = tau.map((t) => (t - 0.5) / 3);
-  const mid = Math.floor(nx / 2);
-  const wall = 3 * nx + mid, core = Math.floor(yc) * nx + mid;
-  const muW = d1[wall] * nu[0] + d2[wall] * nu[1], muN = d1[core] * nu[0] + d2[core] * nu[1];
-  const rhoW = d1[wall] + d2[wall];
-  let aNum = 0;
-  for (let y = 1; y < ny / 2; y++) {
-    const p = d1[y * nx + mid] - d2[y * nx + mid], q = d1[(y + 1) * nx + mid] - d2[(y + 1) * nx + mid];
-    if (p * q < 0) aNum = yc - (y + p / (p - q));
-  }
-  let num = 0, den = 0;
-  for (let y = 1; y < ny - 1; y++) {
-    const exact = layeredPoiseuille(y - yc, { a: aNum, b, g: rhoW * g, muW, muN });
-    num += (ux[y * nx + mid] - exact) ** 2;
-    den += exact ** 2;
-  }
-  const l2 = Math.sqrt(num / den);
+  const l2 = await layeredPoiseuilleError("mrt");
   assert.ok(l2 < 0.02, `L2 error ${l2}`);
-  sim.dispose();
   await shutdownPools();
 });

@@ -3,6 +3,7 @@ import { Philox } from "../../lib/core/rng.ts";
 import { matmulTs } from "../../lib/linalg/reference.ts";
 import { matmulSlicesPerDispatch, matmulWebGPU } from "../../lib/linalg/webgpu.ts";
 import { getGpu, gpuUnavailableReason } from "../../lib/runtime/gpu.ts";
+import { withLoopLimit } from "../runtime/gpu_helpers.ts";
 
 // matmul.wgsl on adapters that stop an invocation's loops after GpuContext.loopIterationLimit
 // iterations in all (llvmpipe: 65535, silently). One invocation walks every k slice of 16: at most
@@ -17,18 +18,6 @@ const needsGpu = { ignore: noGpu !== null };
 function randInt(n: number, stream: number, r: number): Float32Array {
   const rng = new Philox(31, stream);
   return Float32Array.from({ length: n }, () => rng.int(2 * r + 1) - r);
-}
-
-/** Runs `fn` with the device's loop limit set to `limit` (restored after). */
-async function withLoopLimit<T>(limit: number, fn: () => Promise<T>): Promise<T> {
-  const ctx = (await getGpu()) as unknown as { loopIterationLimit: number };
-  const saved = ctx.loopIterationLimit;
-  ctx.loopIterationLimit = limit;
-  try {
-    return await fn();
-  } finally {
-    ctx.loopIterationLimit = saved;
-  }
 }
 
 Deno.test(

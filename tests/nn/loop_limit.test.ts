@@ -4,6 +4,7 @@ import { Philox } from "../../lib/core/rng.ts";
 import { getGpu, gpuUnavailableReason } from "../../lib/runtime/gpu.ts";
 import * as nn from "../../lib/nn/mod.ts";
 import * as gpu from "../../lib/nn/webgpu.ts";
+import { withLoopLimit } from "../runtime/gpu_helpers.ts";
 
 // lib/nn's WGSL kernels on adapters that stop an invocation's loops after GpuContext.loopIterationLimit
 // iterations in all (llvmpipe: 65535, silently). Loop iterations per invocation (every loop counted):
@@ -41,18 +42,6 @@ function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
     scale = Math.max(scale, Math.abs(ref[i]));
   }
   return scale === 0 ? err : err / scale;
-}
-
-/** Runs `fn` with the device's loop limit set to `limit` (restored after). */
-async function withLoopLimit<T>(limit: number, fn: () => Promise<T>): Promise<T> {
-  const ctx = (await getGpu()) as unknown as { loopIterationLimit: number };
-  const saved = ctx.loopIterationLimit;
-  ctx.loopIterationLimit = limit;
-  try {
-    return await fn();
-  } finally {
-    ctx.loopIterationLimit = saved;
-  }
 }
 
 async function adapterLimit(): Promise<string> {
