@@ -101,23 +101,10 @@ export async function run(options: LbmExperimentOptions = {}): Promise<Report> {
   const laplaceRows: Record<string, unknown>[] = [], laplacePts: Record<string, unknown>[] = [];
   const sigma: Record<string, { sigma: number; r2: number; umax: number }> = {};
   for (const st of ["E4", "E8"] as const) {
-    const inv: number[] = [], dp: number[] = [];
-    let umax = 0;
-    for (const r0 of radii) {
-      const sim = new MultiComponentLBM({ nx: nL, ny: nL, tau: [1, 1], G, stencil: st, ...common });
-      sim.setDensities(...disc(nL, nL, r0, nL / 2, nL / 2));
-      await sim.run(stepsL);
-      const [a, b] = await sim.densities(), { ux, uy } = await sim.velocity();
-      const R = dropletRadius(a, b);
-      inv.push(1 / R);
-      dp.push(laplaceJump(a, b, G, nL, nL, nL / 2, nL / 2, R / 2, R + 8));
-      umax = Math.max(umax, maxSpeed(ux, uy));
-      laplacePts.push({ stencil: st, "1/R": r4(1 / R), dp: r4(dp[dp.length - 1]) });
-      sim.dispose();
-    }
-    const fit = linearFit(inv, dp);
-    sigma[st] = { sigma: fit.slope, r2: fit.r2, umax };
-    laplaceRows.push({ stencil: st, sigma: r4(fit.slope), "R^2": r4(fit.r2), "max |u|": r4(umax) });
+    const fit = await laplaceSeries(nL, radii, stepsL, { tau: [1, 1], stencil: st, ...common });
+    for (const pt of fit.points) laplacePts.push({ stencil: st, "1/R": r4(pt.invR), dp: r4(pt.dp) });
+    sigma[st] = { sigma: fit.sigma, r2: fit.r2, umax: fit.umax };
+    laplaceRows.push({ stencil: st, sigma: r4(fit.sigma), "R^2": r4(fit.r2), "max |u|": r4(fit.umax) });
   }
   tables.push({
     name: "laplace",
@@ -388,35 +375,19 @@ export async function run(options: LbmExperimentOptions = {}): Promise<Report> {
   const collisionData: Record<string, { sigma: number; r2: number; umax: number }> = {};
   for (const tauC of [1, 0.6]) {
     for (const collision of ["bgk", "mrt"] as const) {
-      const inv: number[] = [], dp: number[] = [];
-      let umax = 0;
-      for (const r0 of radiiK) {
-        const sim = new MultiComponentLBM({
-          nx: nK,
-          ny: nK,
-          tau: [tauC, tauC],
-          G,
-          stencil: "E4",
-          collision,
-          ...common,
-        });
-        sim.setDensities(...disc(nK, nK, r0, nK / 2, nK / 2));
-        await sim.run(stepsK);
-        const [a, b] = await sim.densities(), { ux, uy } = await sim.velocity();
-        const R = dropletRadius(a, b);
-        inv.push(1 / R);
-        dp.push(laplaceJump(a, b, G, nK, nK, nK / 2, nK / 2, R / 2, R + 8));
-        umax = Math.max(umax, maxSpeed(ux, uy));
-        sim.dispose();
-      }
-      const fit = linearFit(inv, dp);
-      collisionData[`${collision} tau=${tauC}`] = { sigma: fit.slope, r2: fit.r2, umax };
+      const fit = await laplaceSeries(nK, radiiK, stepsK, {
+        tau: [tauC, tauC],
+        stencil: "E4",
+        collision,
+        ...common,
+      });
+      collisionData[`${collision} tau=${tauC}`] = { sigma: fit.sigma, r2: fit.r2, umax: fit.umax };
       collisionRows.push({
         collision: collision === "mrt" ? "MRT (s_e = s_eps = 1, magic s_q)" : "BGK",
         tau: tauC,
-        sigma: r4(fit.slope),
+        sigma: r4(fit.sigma),
         "Laplace R^2": r4(fit.r2),
-        "spurious max |u|": r4(umax),
+        "spurious max |u|": r4(fit.umax),
       });
     }
   }
@@ -512,6 +483,42 @@ export async function run(options: LbmExperimentOptions = {}): Promise<Report> {
     durationMs: Date.now() - startedAt.getTime(),
     data,
   };
+}
+
+/**
+ * Static droplets of radii `radii` in an n x n periodic box, `steps` steps each: the Laplace fit
+ * dp = sigma / R (slope, R^2), the largest spurious speed and the points (1/R, dp).
+ */
+async function laplaceSeries(
+  n: number,
+  radii: readonly number[],
+  steps: number,
+  opts: {
+    tau: [number, number];
+    stencil: StencilName;
+    collision?: "bgk" | "mrt";
+    backend: "wasm";
+    threads: number;
+  },
+): Promise<{ sigma: number; r2: number; umax: number; points: Array<{ invR: number; dp: number }> }> {
+  const inv: number[] = [], dp: number[] = [];
+  let umax = 0;
+  for (const r0 of radii) {
+    const sim = new MultiComponentLBM({ nx: n, ny: n, G, ...opts });
+    try {
+      sim.setDensities(...disc(n, n, r0, n / 2, n / 2));
+      await sim.run(steps);
+      const [a, b] = await sim.densities(), { ux, uy } = await sim.velocity();
+      const R = dropletRadius(a, b);
+      inv.push(1 / R);
+      dp.push(laplaceJump(a, b, G, n, n, n / 2, n / 2, R / 2, R + 8));
+      umax = Math.max(umax, maxSpeed(ux, uy));
+    } finally {
+      sim.dispose();
+    }
+  }
+  const fit = linearFit(inv, dp);
+  return { sigma: fit.slope, r2: fit.r2, umax, points: inv.map((invR, i) => ({ invR, dp: dp[i] })) };
 }
 
 /**
