@@ -162,7 +162,8 @@ function rngStart(seedLo: u32, seedHi: u32, stream: u32): void {
   ridx = 0;
 }
 
-function nextU32(): u32 {
+// @ts-ignore: decorator
+@inline function nextU32(): u32 {
   const lane = <u32> (ridx & 3);
   if (lane == 0) {
     const b = ridx >> 2;
@@ -172,11 +173,25 @@ function nextU32(): u32 {
   return lane == 0 ? r0 : lane == 1 ? r1 : lane == 2 ? r2 : r3;
 }
 
+// Uniform integer in {0..n-1}: reject u >= 2^32 - (2^32 mod n), as WalkRng.int does (2^32 mod n in 32 bits:
+// (0 - n) % n, one 32-bit remainder instead of a 64-bit one).
 function rint(n: u32): u32 {
-  const limit: u64 = 4294967296 - (4294967296 % <u64> n);
+  const rem = (0 - n) % n;
   for (;;) {
     const u = nextU32();
-    if (<u64> u < limit) return u % n;
+    if (rem == 0 || u < 0 - rem) return u % n;
+  }
+  return 0;
+}
+
+// Uniform integer in {0..b-1} by Lemire's method (WalkRng.lemire): r = (u b) >> 32, rejecting draws whose
+// low product word is below 2^32 mod b (the only case that divides).
+function lemire(b: u32): u32 {
+  for (;;) {
+    const x = <u64> nextU32() * <u64> b;
+    const lo = <u32> x;
+    if (lo < b && lo < (0 - b) % b) continue;
+    return <u32> (x >> 32);
   }
   return 0;
 }
@@ -508,11 +523,30 @@ function threshold(p: f64): u32 {
   return p >= 1 ? 0xffffffff : <u32> <i64> (p * 4294967296.0); // p < 1: below 2^32
 }
 
+// A group's count bound and its window (lib/walk/layout.ts groupBound, boundHolds).
+// @ts-ignore: decorator
+@inline function groupBound(c: u32): u32 {
+  return c == 0 ? 0 : c + (c >> 3) + 1;
+}
+
+// Whether every group's count is still inside its bound's window (no rebuild needed).
+// Branch-free: bounds are 0 or at least 2, so c <= b <= c + c/4 + 1 also says "b = 0" for an empty group.
+function boundsHold(gb: u32, K: u32): bool {
+  const b = gb + 6 * K;
+  let bad: u32 = 0;
+  for (let k: u32 = 0; k < K; k++) {
+    const c = ld(gb + k), bk = ld(b + k);
+    bad |= <u32> (c > bk) | <u32> (bk > c + (c >> 2) + 1);
+  }
+  return bad == 0;
+}
+
 // The alias table over the non-empty groups (Vose) in unnormalised units: column j has a_j = n m_j, with
-// m_j = c_j 2^k_j the group's mass, n the number of columns and W = sum m_j; it is small when a_j < W, a
-// small column keeps the draws below floor(2^32 a_j / W) and a large one gives away W - a_j. With integer
-// masses every step is exact while the a_j stay below 2^53, and only the small columns divide
-// (lib/walk/engine.ts does the same operations in the same order: the tables are bit-identical).
+// m_j = B_j 2^k_j the group's bounded mass (B_j = groupBound(c_j)), n the number of columns and
+// W = sum m_j; it is small when a_j < W, a small column keeps the draws below floor(2^32 a_j / W) and a
+// large one gives away W - a_j. With integer masses every step is exact while the a_j stay below 2^53, and
+// only the small columns divide (lib/walk/engine.ts does the same operations in the same order: the
+// tables are bit-identical). The bounds go to the first K scratch words.
 function rebuildGroupAlias(h: u32, gb: u32, K: u32): void {
   const T = gb + 4 * K, P = gb + 5 * K, s = gb + 6 * K;
   let n: u32 = 0;
@@ -520,7 +554,8 @@ function rebuildGroupAlias(h: u32, gb: u32, K: u32): void {
   for (let k: u32 = 0; k < K; k++) {
     const c = ld(gb + k);
     if (c > 0) {
-      const m = <f64> c * reinterpret<f64>((<u64> (1023 + k)) << 52); // c 2^k, 2^k from its exponent bits
+      // B 2^k, 2^k from its exponent bits
+      const m = <f64> groupBound(c) * reinterpret<f64>((<u64> (1023 + k)) << 52);
       st(P + n, k);
       stf(s + 2 * n, m);
       W += m;
@@ -528,7 +563,10 @@ function rebuildGroupAlias(h: u32, gb: u32, K: u32): void {
     }
   }
   st(h + VH_EXTRA, n);
-  if (n == 0) return;
+  if (n == 0) {
+    mfill(s, K);
+    return;
+  }
   const nf = <f64> n;
   let ns: u32 = 0, nl: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
@@ -573,6 +611,7 @@ function rebuildGroupAlias(h: u32, gb: u32, K: u32): void {
     st(P + si, (ld(P + si) & 0xffff00ff) | ((ld(P + si) & 255) << 8));
   }
   for (let j: u32 = 0; j < n; j++) st(P + j, ld(P + j) & 0xffff);
+  for (let k: u32 = 0; k < K; k++) st(s + k, groupBound(ld(gb + k)));
 }
 
 // ---------------------------------------------------------------- baselines
@@ -626,7 +665,7 @@ function refresh(v: u32): void {
     if (gb == 0) return;
     const K = ld(H_K);
     adapt(h, gb, K);
-    rebuildGroupAlias(h, gb, K);
+    if (!boundsHold(gb, K)) rebuildGroupAlias(h, gb, K);
   } else if (sampler == S_ALIAS) {
     if (ld(h + VH_EXTRA) != 0 && ld(h + VH_CAPLOG) != 0) rebuildAlias(h);
   } else if (sampler == S_ITS) {
@@ -664,7 +703,7 @@ function insertSlot(v: u32, d: u32, w: u32): void {
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    for (let k: u32 = 0; k < K; k++) if ((w >> k) & 1) groupAdd(h, gb, K, k, i);
+    for (let b = w; b != 0; b &= b - 1) groupAdd(h, gb, K, ctz(b), i);
   } else if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
   else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
   else if (sampler == S_FENWICK) fenAdd(h, i, <f64> w);
@@ -676,7 +715,7 @@ function tombstone(v: u32, i: u32): void {
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    for (let k: u32 = 0; k < K; k++) if ((w >> k) & 1) groupRemove(h, gb, K, k, i);
+    for (let b = w; b != 0; b &= b - 1) groupRemove(h, gb, K, ctz(b), i);
   } else if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
   else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
   else if (sampler == S_FENWICK) fenAdd(h, i, -(<f64> w));
@@ -692,7 +731,7 @@ function moveSlot(h: u32, t: u32, i: u32): void {
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    for (let k: u32 = 0; k < K; k++) if ((w >> k) & 1) groupMove(gb, K, k, t, i);
+    for (let b = w; b != 0; b &= b - 1) groupMove(gb, K, ctz(b), t, i);
   } else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
   else if (sampler == S_FENWICK) {
     fenAdd(h, i, <f64> w);
@@ -777,10 +816,15 @@ function sampleSlot(v: u32): u32 {
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const K = ld(H_K), gb = ld(h + VH_AUX);
-    const j = rint(ld(h + VH_EXTRA));
-    const u = nextU32();
-    const pair = ld(gb + 5 * K + j);
-    const g = u < ld(gb + 4 * K + j) ? pair & 255 : (pair >> 8) & 255;
+    // bounded masses (lib/walk/layout.ts): r < c_g keeps group g and is a uniform member index
+    let g: u32, r: u32;
+    do {
+      const j = rint(ld(h + VH_EXTRA));
+      const u = nextU32();
+      const pair = ld(gb + 5 * K + j);
+      g = u < ld(gb + 4 * K + j) ? pair & 255 : (pair >> 8) & 255;
+      r = lemire(ld(gb + 6 * K + g));
+    } while (r >= ld(gb + g));
     const kind = ld(gb + K + g) & 255;
     if (kind == G_ONE) return ld(gb + 2 * K + g);
     if (kind == G_DENSE) {
@@ -789,7 +833,7 @@ function sampleSlot(v: u32): u32 {
         if ((ld(sp + 2 * i + 1) >> g) & 1) return i;
       }
     }
-    return ld(ld(gb + 2 * K + g) + rint(ld(gb + g)));
+    return ld(ld(gb + 2 * K + g) + r);
   }
   if (sampler == S_ALIAS) {
     const T = ld(h + VH_AUX), A = T + (<u32> 1 << ld(h + VH_CAPLOG));

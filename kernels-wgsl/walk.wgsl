@@ -115,6 +115,20 @@ fn rint(n: u32) -> u32 {
   return 0u;
 }
 
+// Uniform integer in {0..b-1} by Lemire's method, as WalkRng.lemire: r = (u b) >> 32, rejecting draws whose
+// low product word is below 2^32 mod b.
+fn lemire(b: u32) -> u32 {
+  var u = next_u32();
+  loop {
+    let lo = u * b;
+    if (lo >= b || lo >= (0u - b) % b) {
+      break;
+    }
+    u = next_u32();
+  }
+  return mulhi(u, b);
+}
+
 // Draws the engine's float64 uniform and returns whether it is below the threshold (t_hi, t_lo).
 fn uniform_below(t_hi: u32, t_lo: u32) -> bool {
   let a = next_u32() >> 5u;
@@ -163,10 +177,21 @@ fn sample_slot(v: u32) -> u32 {
   if (sampler == S_BINGO) {
     let K = m[H_K];
     let gb = m[h + VH_AUX];
-    let j = rint(m[h + VH_EXTRA]);
-    let u = next_u32();
-    let pair = m[gb + 5u * K + j];
-    let g = select((pair >> 8u) & 255u, pair & 255u, u < m[gb + 4u * K + j]);
+    // the alias table is over bounded masses B_g 2^g (lib/walk/layout.ts): r uniform below B_g keeps group
+    // g when r < c_g (probability c_g / B_g), else a group is drawn again; a kept r is a uniform member
+    // index of a listed group. (Written as a flag loop: `loop { ... if (rint(b) < c) { break; } }` came
+    // back with different draws than the engine on Mesa's llvmpipe.)
+    var g = 0u;
+    var r = 0u;
+    var keep = false;
+    while (!keep) {
+      let j = rint(m[h + VH_EXTRA]);
+      let u = next_u32();
+      let pair = m[gb + 5u * K + j];
+      g = select((pair >> 8u) & 255u, pair & 255u, u < m[gb + 4u * K + j]);
+      r = lemire(m[gb + 6u * K + g]);
+      keep = r < m[gb + g];
+    }
     let kind = m[gb + K + g] & 255u;
     if (kind == G_ONE) {
       return m[gb + 2u * K + g];
@@ -179,7 +204,7 @@ fn sample_slot(v: u32) -> u32 {
         }
       }
     }
-    return m[m[gb + 2u * K + g] + rint(m[gb + g])];
+    return m[m[gb + 2u * K + g] + r];
   }
   if (sampler == S_ALIAS) {
     let T = m[h + VH_AUX];

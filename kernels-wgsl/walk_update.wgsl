@@ -11,9 +11,11 @@
 //   and become empty here.
 // - The global edge counter H_EDGES is updated by the host (the invocations do not share a word).
 // - Bingo's alias table over the groups is built with exact integers instead of float64 Vose (WGSL has no
-//   f64 and no u64): with n non-empty groups and masses c_k 2^k, column masses are a_j = n c_k 2^k and
-//   the "probability 1" of Vose is the total W, all as 64-bit integers in u32 pairs (a_j < 2^64 because the
-//   host keeps every degree below 2^27 and weights below 2^32, so n W < 2^5 2^27 2^32). The threshold of a
+//   f64 and no u64): with n non-empty groups and bounded masses B_k 2^k (B_k = c_k + c_k / 8 + 1, see
+//   lib/walk/layout.ts; rebuilt only when a count leaves its bound's window), column masses are
+//   a_j = n B_k 2^k and the "probability 1" of Vose is the total W, all as 64-bit integers in u32 pairs
+//   (a_j < 2^64 because the host keeps every degree below 2^26 and weights below 2^32, so
+//   n W < 2^5 (1.125 2^26 2^32 + 2^32) < 2^64). The threshold of a
 //   column is floor(a_j 2^32 / W) by long division, the residue of a large column a_l + a_j - W is exact,
 //   so the table represents the group masses exactly up to the 2^-32 quantisation of its thresholds (the
 //   float64 construction's thresholds may differ from these in the last bits).
@@ -264,8 +266,24 @@ fn group_move(gb: u32, K: u32, k: u32, src_slot: u32, dst_slot: u32) {
   }
 }
 
-// Vose's alias table over the non-empty groups with exact 64-bit integer masses (see the top comment).
-// Columns, stacks and the pair encoding follow the engine's #rebuildGroupAlias.
+fn group_bound(c: u32) -> u32 {
+  return select(c + (c >> 3u) + 1u, 0u, c == 0u);
+}
+
+// Whether every group's count is still inside its bound's window (lib/walk/layout.ts boundHolds).
+fn bounds_hold(gb: u32, K: u32) -> bool {
+  var ok = true;
+  for (var k = 0u; k < K; k++) {
+    let c = m[gb + k];
+    let b = m[gb + 6u * K + k];
+    ok = ok && c <= b && b <= c + (c >> 2u) + 1u;
+  }
+  return ok;
+}
+
+// Vose's alias table over the non-empty groups with exact 64-bit integer bounded masses (see the top
+// comment). Columns, stacks and the pair encoding follow the engine's #rebuildGroupAlias; the bounds go
+// to the first K scratch words.
 fn rebuild_group_alias(h: u32, gb: u32, K: u32) {
   var col: array<u32, 32>;
   var alias_of: array<u32, 32>;
@@ -281,14 +299,18 @@ fn rebuild_group_alias(h: u32, gb: u32, K: u32) {
     }
   }
   m[h + VH_EXTRA] = n;
+  for (var k = 0u; k < K; k++) {
+    m[gb + 6u * K + k] = group_bound(m[gb + k]);
+  }
   if (n == 0u) {
     return;
   }
   var W = vec2<u32>(0u, 0u);
   for (var j = 0u; j < n; j++) {
     let k = col[j];
-    W = add64(W, shl64(m[gb + k], k));
-    a[j] = shl64(n * m[gb + k], k);
+    let b = m[gb + 6u * K + k];
+    W = add64(W, shl64(b, k));
+    a[j] = shl64(n * b, k);
   }
   var ns = 0u;
   var nl = 0u;
@@ -460,7 +482,7 @@ fn apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     }
     compact(h, m[h + VH_DEG] - dc, first, K, sampler);
   }
-  if (sampler == S_BINGO) {
+  if (sampler == S_BINGO && !bounds_hold(m[h + VH_AUX], K)) {
     rebuild_group_alias(h, m[h + VH_AUX], K);
   } else if (sampler == S_REJECTION && m[h + VH_AUX] != 0u) {
     let deg = m[h + VH_DEG];

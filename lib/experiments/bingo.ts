@@ -363,7 +363,10 @@ export async function run(options: BingoOptions = {}): Promise<Report> {
       `samplers on one graph store, run on this machine's CPU through WebAssembly. Graph: R-MAT scale ${scale}, edge ` +
       `factor ${ef} (${e.src.length} edges), weights out-degree(dst)+1, stored as fixed-point integers. The paper's ` +
       `numbers are from 4xA100 GPUs and CUDA baselines; ours are CPU/WASM and not comparable in absolute terms: the ` +
-      `comparison is between samplers measured side by side here.`,
+      `comparison is between samplers measured side by side here. One departure from the paper: the per-vertex alias ` +
+      `table over the groups is built over bounded group sizes (size + size/8 + 1) and a drawn group is kept with ` +
+      `probability size/bound, so sampling stays exact while an edit that keeps every group inside its bound's ` +
+      `window skips the table rebuild the paper does after every update.`,
     tables,
     figures: [
       {

@@ -7,12 +7,14 @@
  */
 import { philox4x32 } from "../core/rng.ts";
 import {
+  boundHolds,
   CLEAN,
   G_DENSE,
   G_EMPTY,
   G_ONE,
   G_REGULAR,
   G_SPARSE,
+  groupBound,
   H_ADAPT,
   H_ALPHA_Q16,
   H_CAP,
@@ -87,6 +89,22 @@ export class WalkRng {
     for (;;) {
       const u = this.nextU32();
       if (u < limit) return u % n;
+    }
+  }
+  /**
+   * Uniform integer in {0..b-1}, 1 <= b < 2^32, by Lemire's method: r = floor(u b / 2^32), rejecting the
+   * draws whose low product word falls below 2^32 mod b (the only case that divides). Unbiased like `int`,
+   * but a different map from words to values.
+   */
+  lemire(b: number): number {
+    for (;;) {
+      const u = this.nextU32();
+      // the 64-bit product u b from 16-bit halves of u, exactly in float64
+      const p1 = (u >>> 16) * b, p0 = (u & 0xffff) * b;
+      const s = (p1 % 65536) * 65536 + p0;
+      const lo = s % TWO32;
+      if (lo < b && lo < TWO32 % b) continue;
+      return Math.floor(p1 / 65536) + Math.floor(s / TWO32);
     }
   }
   /** Uniform float64 in [0, 1) from two words. */
@@ -575,11 +593,19 @@ export class Engine {
     this.#adapt(h, gb, m[H_K]);
   }
 
+  /** Whether every group's count is still inside its bound's window (layout.ts boundHolds). */
+  #boundsHold(gb: number, K: number): boolean {
+    const m = this.m, b = gb + 6 * K;
+    for (let k = 0; k < K; k++) if (!boundHolds(m[gb + k], m[b + k])) return false;
+    return true;
+  }
+
   /**
    * The alias table over the non-empty groups (Vose) in unnormalised units: column j has a_j = n m_j, with
-   * m_j = c_j 2^k_j the group's mass and W = sum m_j; it is small when a_j < W, a small column keeps the
-   * draws below floor(2^32 a_j / W) and a large one gives away W - a_j. Exact while the a_j stay below
-   * 2^53; the same operations in the same order as kernels-as/walk.ts, so the tables are bit-identical.
+   * m_j = B_j 2^k_j the group's bounded mass (B_j = groupBound(c_j), layout.ts) and W = sum m_j; it is
+   * small when a_j < W, a small column keeps the draws below floor(2^32 a_j / W) and a large one gives
+   * away W - a_j. Exact while the a_j stay below 2^53; the same operations in the same order as
+   * kernels-as/walk.ts, so the tables are bit-identical. The bounds go to the first K scratch words.
    */
   #rebuildGroupAlias(h: number, gb: number, K: number): void {
     const m = this.m, f = this.f;
@@ -589,7 +615,7 @@ export class Engine {
     for (let k = 0; k < K; k++) {
       const c = m[gb + k];
       if (c > 0) {
-        const mass = c * 2 ** k;
+        const mass = groupBound(c) * 2 ** k;
         m[P + n] = k;
         f[s + n] = mass;
         W += mass;
@@ -597,7 +623,10 @@ export class Engine {
       }
     }
     m[h + VH_EXTRA] = n;
-    if (n === 0) return;
+    if (n === 0) {
+      m.fill(0, gb + 6 * K, gb + 7 * K);
+      return;
+    }
     let ns = 0, nl = 0;
     for (let j = 0; j < n; j++) {
       const a = f[s + j] * n;
@@ -627,6 +656,7 @@ export class Engine {
       m[P + si] = (m[P + si] & 0xffff00ff) | ((m[P + si] & 255) << 8);
     }
     for (let j = 0; j < n; j++) m[P + j] &= 0xffff;
+    for (let k = 0; k < K; k++) m[gb + 6 * K + k] = groupBound(m[gb + k]);
   }
 
   // ------------------------------------------------------------------ baselines' indexes
@@ -683,7 +713,7 @@ export class Engine {
       if (gb === 0) return;
       const K = m[H_K];
       this.#adapt(h, gb, K);
-      this.#rebuildGroupAlias(h, gb, K);
+      if (!this.#boundsHold(gb, K)) this.#rebuildGroupAlias(h, gb, K);
     } else if (sampler === S_ALIAS) {
       if (m[h + VH_EXTRA] !== 0 && m[h + VH_CAPLOG] !== 0) this.#rebuildAlias(h);
     } else if (sampler === S_ITS) {
@@ -839,10 +869,16 @@ export class Engine {
     switch (m[H_SAMPLER]) {
       case S_BINGO: {
         const K = m[H_K], gb = m[h + VH_AUX];
-        const j = rng.int(m[h + VH_EXTRA]);
-        const u = rng.nextU32();
-        const pair = m[gb + 5 * K + j];
-        const g = u < m[gb + 4 * K + j] ? pair & 255 : (pair >>> 8) & 255;
+        // the table is over bounded masses B_g 2^g (layout.ts): r uniform below B_g keeps group g when
+        // r < c_g (probability c_g / B_g), and then r is also a uniform member index of a listed group
+        let g: number, r: number;
+        do {
+          const j = rng.int(m[h + VH_EXTRA]);
+          const u = rng.nextU32();
+          const pair = m[gb + 5 * K + j];
+          g = u < m[gb + 4 * K + j] ? pair & 255 : (pair >>> 8) & 255;
+          r = rng.lemire(m[gb + 6 * K + g]);
+        } while (r >= m[gb + g]);
         const kind = m[gb + K + g] & 255;
         if (kind === G_ONE) return m[gb + 2 * K + g];
         if (kind === G_DENSE) {
@@ -851,7 +887,7 @@ export class Engine {
             if ((m[sp + 2 * i + 1] >>> g) & 1) return i;
           }
         }
-        return m[m[gb + 2 * K + g] + rng.int(m[gb + g])];
+        return m[m[gb + 2 * K + g] + r];
       }
       case S_ALIAS: {
         const T = m[h + VH_AUX], A = T + (1 << m[h + VH_CAPLOG]);

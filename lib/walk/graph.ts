@@ -378,7 +378,7 @@ export class DynamicGraph {
    * (same edges, slot order and sampler state). Only a vertex whose own room cannot fit beside the pool is
    * refused, with a GpuBatchTooLargeError (lib/walk/webgpu_update.ts) that gives the numbers, and the graph
    * unchanged: apply that vertex's updates in smaller batches or use the ts or wasm backend. A vertex may
-   * hold at most GPU_MAX_DEGREE (2^27 - 1) edges during a GPU batch (InvalidArgumentError, nothing changed).
+   * hold at most GPU_MAX_DEGREE (2^26 - 1) edges during a GPU batch (InvalidArgumentError, nothing changed).
    * If the device fails part way, or the GPU's result fails the host's checks (llvmpipe, the CPU adapter,
    * cuts an invocation short after about 65535 loop iterations: a vertex with hundreds of deletes among
    * thousands of edges), the batch is rolled back (the graph is as before it, its GPU copy is uploaded

@@ -1,13 +1,14 @@
 /**
  * Structural invariants of a graph's pool, checked from TypeScript for any backend: slots, hash, totals,
  * Bingo groups (counts equal bit counts over live edges; lists, inverse indices and kinds consistent; no
- * selectable empty group; the alias table reproduces the group masses), the baselines' indexes, and the
+ * selectable empty group; the alias table reproduces the bounded group masses, each count inside its bound's window), the baselines' indexes, and the
  * allocator's accounting.
  *
  * @module
  */
 import type { DynamicGraph } from "./graph.ts";
 import {
+  boundHolds,
   CLEAN,
   G_DENSE,
   G_EMPTY,
@@ -91,7 +92,11 @@ export function checkInvariants(g: DynamicGraph): string[] {
         const c = m[gb + k], meta = m[gb + K + k], kind = meta & 255, ptr = m[gb + 2 * K + k];
         if (c !== bits[k]) bad.push(`v${v} group ${k}: count ${c} != bit count ${bits[k]}`);
         if (c > 0) cols++;
-        mass[k] = c * 2 ** k;
+        const b = m[gb + 6 * K + k]; // the count bound the alias table was built with (layout.ts)
+        if (b === 1 || !boundHolds(c, b)) {
+          bad.push(`v${v} group ${k}: count ${c} is outside its bound ${b}'s window`);
+        }
+        mass[k] = b * 2 ** k;
         if ((kind === G_EMPTY) !== (c === 0)) bad.push(`v${v} group ${k}: kind ${kind} with count ${c}`);
         if (kind === G_ONE && (c !== 1 || ptr >= deg || !((m[sp + 2 * ptr + 1] >>> k) & 1))) {
           bad.push(`v${v} group ${k}: bad one-element group`);
@@ -130,7 +135,7 @@ export function checkInvariants(g: DynamicGraph): string[] {
         }
         for (let k = 0; k < K; k++) {
           if (Math.abs(got[k] - mass[k] / W) > 1e-6) {
-            bad.push(`v${v} group ${k}: alias gives ${got[k]}, mass share is ${mass[k] / W}`);
+            bad.push(`v${v} group ${k}: alias gives ${got[k]}, bounded mass share is ${mass[k] / W}`);
           }
         }
       }

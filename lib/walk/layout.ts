@@ -67,9 +67,29 @@ export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as con
 /**
  * A Bingo group block of K groups has 8K words: cnt[K], meta[K], ptr[K], inv[K] (per group), then the alias
  * table over the non-empty groups: threshold[K], pair[K] (column group | alias group << 8), then K f64 of
- * scratch for the alias construction.
+ * scratch for the alias construction, whose first K words keep each group's count bound between builds.
+ *
+ * The alias table is built over bounded masses `B_k 2^k` with `B_k = groupBound(c_k) >= c_k`, and a draw
+ * that picks group k draws r uniform in {0..B_k-1} (WalkRng.lemire) and keeps the group when r < c_k
+ * (otherwise it draws a group again), so group k is chosen with probability `c_k 2^k / W` exactly; a kept
+ * r is uniform in {0..c_k-1}, the member index of a listed group. An edit only rebuilds the table when a count leaves
+ * its bound's window (`boundHolds`), which a single insert or delete on a large group rarely does.
  */
 export const GB_WORDS_PER_GROUP = 8;
+
+/** The count bound a rebuild gives a group of `c` members: 0 for an empty group, else c + c/8 + 1. */
+export function groupBound(c: number): number {
+  return c === 0 ? 0 : c + (c >>> 3) + 1;
+}
+
+/**
+ * Whether bound `b` still serves count `c` without a rebuild: c <= b <= c + c/4 + 1, so a draw of the group
+ * is kept at least ~4/5 of the time. Bounds are 0 or at least 2, so for an empty group this says b = 0
+ * (it cannot be drawn).
+ */
+export function boundHolds(c: number, b: number): boolean {
+  return c <= b && b <= c + (c >>> 2) + 1;
+}
 /** Smallest slot capacity (log2). */
 export const MIN_CAPLOG = 2;
 /** Marks "no dirty prefix" for ITS. */

@@ -39,7 +39,7 @@
  * is enlarged by a copy on the GPU, not uploaded again.
  *
  * Samplers: Bingo, alias, rejection and uniform (the webgpu backend's). A touched vertex may hold at most
- * 2^27 - 1 edges during a batch (the integer masses stay below 2^64), else the batch is refused before
+ * 2^26 - 1 edges during a batch (the integer masses stay below 2^64), else the batch is refused before
  * anything changes.
  *
  * Batches larger than one storage binding: the pool plus the room the host reserves for the batch's
@@ -77,6 +77,7 @@ import { InvalidArgumentError, TesseraError } from "../core/errors.ts";
 import { BufferUsage, type GpuContext, loadShader } from "../runtime/gpu.ts";
 import { type Engine, sizeClass, type StageInput, stageWords, writeStage } from "./engine.ts";
 import {
+  boundHolds,
   G_DENSE,
   G_EMPTY,
   G_ONE,
@@ -110,10 +111,10 @@ import type { GpuWalker } from "./webgpu.ts";
  * @example
  * ```ts
  * import { GPU_MAX_DEGREE } from "./webgpu_update.ts";
- * GPU_MAX_DEGREE; // 134217727
+ * GPU_MAX_DEGREE; // 67108863
  * ```
  */
-export const GPU_MAX_DEGREE = 2 ** 27 - 1;
+export const GPU_MAX_DEGREE = 2 ** 26 - 1;
 
 /**
  * Word ranges of the pool, merged: the words a pass wrote, to copy between host and GPU.
@@ -299,7 +300,7 @@ function written(e: Engine, stage: StageInput): RangeSet {
     out.add(m[h + VH_HASH], 2 * cap);
     if (sampler !== S_BINGO) continue;
     const gb = m[h + VH_AUX];
-    out.add(gb, 6 * K);
+    out.add(gb, 7 * K); // counts, meta, lists, inverses, the alias table and the bounds
     for (let k = 0; k < K; k++) {
       const meta = m[gb + K + k], kind = meta & 255;
       if (kind === G_SPARSE || kind === G_REGULAR) out.add(m[gb + 2 * K + k], 2 ** ((meta >>> 8) & 255));
@@ -492,7 +493,7 @@ function verify(e: Engine, stage: StageInput, deg0: Uint32Array): string | null 
     const gb = m[h + VH_AUX];
     let glo = 0, ghi = 0, cols = 0;
     for (let k = 0; k < K; k++) {
-      const x = m[gb + k] * 2 ** k; // exact: below 2^27 2^31
+      const x = m[gb + k] * 2 ** k; // exact: below 2^26 2^31
       if (x > 0) cols++;
       ghi += Math.floor(x / TWO32);
       glo += x % TWO32;
@@ -500,6 +501,12 @@ function verify(e: Engine, stage: StageInput, deg0: Uint32Array): string | null 
     }
     if (glo !== lo || ghi !== hi) return `vertex ${v}: group masses differ from the total weight`;
     if (m[h + VH_EXTRA] !== cols) return `vertex ${v}: ${m[h + VH_EXTRA]} alias columns for ${cols} groups`;
+    let B = 0;
+    for (let k = 0; k < K; k++) {
+      const b = m[gb + 6 * K + k];
+      if (!boundHolds(m[gb + k], b)) return `vertex ${v}: group ${k} has ${m[gb + k]} members, bound ${b}`;
+      B += b * 2 ** k; // the table's total: bounded masses (layout.ts groupBound)
+    }
     if (cols === 0) continue;
     num.fill(0);
     for (let j = 0; j < cols; j++) {
@@ -507,12 +514,12 @@ function verify(e: Engine, stage: StageInput, deg0: Uint32Array): string | null 
       num[pair & 255] += t / TWO32;
       num[(pair >>> 8) & 255] += 1 - t / TWO32;
     }
-    const W = lo + hi * TWO32;
     for (let k = 0; k < K; k++) {
-      if (Math.abs(num[k] / cols - (m[gb + k] * 2 ** k) / W) > 1e-6) {
-        return `vertex ${v}: the alias table gives group ${k} a share of ${num[k] / cols}, its mass ${
-          (m[gb + k] * 2 ** k) / W
-        }`;
+      const share = (m[gb + 6 * K + k] * 2 ** k) / B;
+      if (Math.abs(num[k] / cols - share) > 1e-6) {
+        return `vertex ${v}: the alias table gives group ${k} a share of ${
+          num[k] / cols
+        }, its bounded mass ${share}`;
       }
     }
   }
