@@ -173,24 +173,13 @@ function rngStart(seedLo: u32, seedHi: u32, stream: u32): void {
   return lane == 0 ? r0 : lane == 1 ? r1 : lane == 2 ? r2 : r3;
 }
 
-// Uniform integer in {0..n-1}: reject u >= 2^32 - (2^32 mod n), as WalkRng.int does (2^32 mod n in 32 bits:
-// (0 - n) % n, one 32-bit remainder instead of a 64-bit one).
+// Uniform integer in {0..n-1} by Lemire's method (WalkRng.int): r = (u n) >> 32, rejecting words whose low
+// product word is below 2^32 mod n (the only case that divides).
 function rint(n: u32): u32 {
-  const rem = (0 - n) % n;
   for (;;) {
-    const u = nextU32();
-    if (rem == 0 || u < 0 - rem) return u % n;
-  }
-  return 0;
-}
-
-// Uniform integer in {0..b-1} by Lemire's method (WalkRng.lemire): r = (u b) >> 32, rejecting draws whose
-// low product word is below 2^32 mod b (the only case that divides).
-function lemire(b: u32): u32 {
-  for (;;) {
-    const x = <u64> nextU32() * <u64> b;
+    const x = <u64> nextU32() * <u64> n;
     const lo = <u32> x;
-    if (lo < b && lo < (0 - b) % b) continue;
+    if (lo < n && lo < (0 - n) % n) continue;
     return <u32> (x >> 32);
   }
   return 0;
@@ -658,14 +647,50 @@ function rebuildAlias(h: u32): void {
   free(sc, sizeClass(4 * deg));
 }
 
-function refresh(v: u32): void {
+// @ts-ignore: decorator
+@inline function floorDiv(a: i64, b: i64): i64 {
+  return a >= 0 ? a / b : -((b - 1 - a) / b);
+}
+
+// Single-edge edits v's groups can take before any could be due for a kind change (lib/walk/engine.ts
+// #adaptSlack, the same integers).
+function adaptSlack(h: u32, gb: u32, K: u32): u32 {
+  const d = <i64> ld(h + VH_DEG), A = <i64> ld(H_ALPHA_Q16), sparseMax = <i64> ld(H_SPARSE_MAX);
+  const minDeg = <i64> ld(H_DENSE_MIN_DEG);
+  let q: i64 = 0xffffffff;
+  for (let k: u32 = 0; k < K; k++) {
+    const c = <i64> ld(gb + k), kind = ld(gb + K + k) & 255;
+    let t: i64;
+    if (kind == G_DENSE) t = floorDiv(c * 131072 - A * d, 131072 + A);
+    else {
+      t = max(floorDiv(A * d - c * 65536, 65536 + A), minDeg - d - 1);
+      t = min(t, kind == G_REGULAR ? floorDiv(2 * c - sparseMax, 2) : sparseMax - c);
+    }
+    q = min(q, max(t, 0));
+  }
+  return <u32> q;
+}
+
+// Adaption after `edits` single-edge edits, skipped while the countdown covers them; returns the countdown.
+function adaptCounted(h: u32, gb: u32, K: u32, edits: u32): u32 {
+  const q = ld(gb + 8 * K - 1);
+  if (ld(H_ADAPT) == 0) return 0;
+  if (q >= edits) return q - edits;
+  adapt(h, gb, K);
+  return adaptSlack(h, gb, K);
+}
+
+// After `edits` single-edge edits of v (lib/walk/engine.ts refresh): Bingo keeps the adaption countdown in
+// the group block's last word, read before and written after the rebuild (whose scratch may reach it).
+function refresh(v: u32, edits: u32): void {
   const h = vhOf(v), sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX);
     if (gb == 0) return;
     const K = ld(H_K);
-    adapt(h, gb, K);
+    const q = adaptCounted(h, gb, K, edits);
     if (!boundsHold(gb, K)) rebuildGroupAlias(h, gb, K);
+    st(gb + 8 * K - 1, q);
   } else if (sampler == S_ALIAS) {
     if (ld(h + VH_EXTRA) != 0 && ld(h + VH_CAPLOG) != 0) rebuildAlias(h);
   } else if (sampler == S_ITS) {
@@ -766,7 +791,7 @@ export function insert_one(pool: usize, v: u32, d: u32, w: u32): void {
   B = pool;
   ensureCap(v, ld(vhOf(v) + VH_DEG) + 1);
   insertSlot(v, d, w);
-  refresh(v);
+  refresh(v, 1);
 }
 
 // Deletes one (v, d) edge (swap with the tail); returns the slot it held, or -1 when there is none.
@@ -777,7 +802,7 @@ export function delete_one(pool: usize, v: u32, d: u32): i32 {
   if (i < 0) return -1;
   tombstone(v, <u32> i);
   compact(v, ld(h + VH_DEG) - 1, <u32> i);
-  refresh(v);
+  refresh(v, 1);
   return i;
 }
 
@@ -805,7 +830,7 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
       }
       compact(v, ld(h + VH_DEG) - dc, first);
     }
-    refresh(v);
+    refresh(v, ic + dc);
   }
 }
 
@@ -823,7 +848,7 @@ function sampleSlot(v: u32): u32 {
       const u = nextU32();
       const pair = ld(gb + 5 * K + j);
       g = u < ld(gb + 4 * K + j) ? pair & 255 : (pair >> 8) & 255;
-      r = lemire(ld(gb + 6 * K + g));
+      r = rint(ld(gb + 6 * K + g));
     } while (r >= ld(gb + g));
     const kind = ld(gb + K + g) & 255;
     if (kind == G_ONE) return ld(gb + 2 * K + g);

@@ -103,30 +103,18 @@ fn next_u32() -> u32 {
   return r_block[lane];
 }
 
-// Uniform integer in {0..n-1}: reject u >= 2^32 - (2^32 mod n), as WalkRng.int does.
+// Uniform integer in {0..n-1} by Lemire's method, as WalkRng.int: r = (u n) >> 32, rejecting words whose
+// low product word is below 2^32 mod n.
 fn rint(n: u32) -> u32 {
-  let rem = (0u - n) % n; // 2^32 mod n
-  loop {
-    let u = next_u32();
-    if (rem == 0u || u < 0u - rem) {
-      return u % n;
-    }
-  }
-  return 0u;
-}
-
-// Uniform integer in {0..b-1} by Lemire's method, as WalkRng.lemire: r = (u b) >> 32, rejecting draws whose
-// low product word is below 2^32 mod b.
-fn lemire(b: u32) -> u32 {
   var u = next_u32();
   loop {
-    let lo = u * b;
-    if (lo >= b || lo >= (0u - b) % b) {
+    let lo = u * n;
+    if (lo >= n || lo >= (0u - n) % n) {
       break;
     }
     u = next_u32();
   }
-  return mulhi(u, b);
+  return mulhi(u, n);
 }
 
 // Draws the engine's float64 uniform and returns whether it is below the threshold (t_hi, t_lo).
@@ -189,7 +177,7 @@ fn sample_slot(v: u32) -> u32 {
       let u = next_u32();
       let pair = m[gb + 5u * K + j];
       g = select((pair >> 8u) & 255u, pair & 255u, u < m[gb + 4u * K + j]);
-      r = lemire(m[gb + 6u * K + g]);
+      r = rint(m[gb + 6u * K + g]);
       keep = r < m[gb + g];
     }
     let kind = m[gb + K + g] & 255u;

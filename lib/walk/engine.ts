@@ -83,27 +83,19 @@ export class WalkRng {
     this.#index++;
     return this.#block[lane];
   }
-  /** Uniform integer in {0..n-1}, 1 <= n <= 2^32 (rejection on the top of the u32 range). */
-  int(n: number): number {
-    const limit = TWO32 - (TWO32 % n);
-    for (;;) {
-      const u = this.nextU32();
-      if (u < limit) return u % n;
-    }
-  }
   /**
-   * Uniform integer in {0..b-1}, 1 <= b < 2^32, by Lemire's method: r = floor(u b / 2^32), rejecting the
-   * draws whose low product word falls below 2^32 mod b (the only case that divides). Unbiased like `int`,
-   * but a different map from words to values.
+   * Uniform integer in {0..n-1}, 1 <= n < 2^32, by Lemire's method: r = floor(u n / 2^32), rejecting the
+   * words whose low product word falls below 2^32 mod n (the only case that divides), so it is unbiased and
+   * costs one multiplication per draw.
    */
-  lemire(b: number): number {
+  int(n: number): number {
     for (;;) {
       const u = this.nextU32();
-      // the 64-bit product u b from 16-bit halves of u, exactly in float64
-      const p1 = (u >>> 16) * b, p0 = (u & 0xffff) * b;
+      // the 64-bit product u n from 16-bit halves of u, exactly in float64
+      const p1 = (u >>> 16) * n, p0 = (u & 0xffff) * n;
       const s = (p1 % 65536) * 65536 + p0;
       const lo = s % TWO32;
-      if (lo < b && lo < TWO32 % b) continue;
+      if (lo < n && lo < TWO32 % n) continue;
       return Math.floor(p1 / 65536) + Math.floor(s / TWO32);
     }
   }
@@ -583,14 +575,54 @@ export class Engine {
   }
 
   /**
-   * Group adaption of v's Bingo groups alone (the first half of `refresh`), for a caller that builds the
-   * alias table over the groups elsewhere (the WebGPU batch path); adaption changes representations, not
-   * counts, so an alias table built before or after it is the same.
+   * How many single-edge edits v's groups can take before any of them could be due for a kind change
+   * (each edit moves a count and the degree by at most 1): the adaption countdown. After an adaption pass,
+   * for degree d, alpha A (Q16), and per group of count c:
+   * - dense stays dense while (c - t) 2^17 >= A (d + t);
+   * - a listed (or empty) group stays listed while (c + t) 2^16 <= A (d - t), or while d + t is below
+   *   the dense minimum degree;
+   * - sparse (one, empty) stays so while c + t <= sparseMax, regular while 2 (c - t) >= sparseMax.
+   * Skipping the pass for that many edits therefore changes no decision (layout.ts GB_ADAPT_COUNTDOWN).
    */
-  adaptGroups(v: number): void {
+  #adaptSlack(h: number, gb: number, K: number): number {
+    const m = this.m, d = m[h + VH_DEG], A = m[H_ALPHA_Q16], sparseMax = m[H_SPARSE_MAX];
+    const minDeg = m[H_DENSE_MIN_DEG];
+    let q = 0xffffffff;
+    for (let k = 0; k < K; k++) {
+      const c = m[gb + k], kind = m[gb + K + k] & 255;
+      let t: number;
+      if (kind === G_DENSE) t = Math.floor((c * 131072 - A * d) / (131072 + A));
+      else {
+        t = Math.max(Math.floor((A * d - c * 65536) / (65536 + A)), minDeg - d - 1);
+        t = Math.min(t, kind === G_REGULAR ? Math.floor((2 * c - sparseMax) / 2) : sparseMax - c);
+      }
+      q = Math.min(q, Math.max(t, 0));
+    }
+    return q;
+  }
+
+  /**
+   * Adaption after `edits` single-edge edits of v: skipped while the countdown (the last word of the group
+   * block) covers them, else a pass and a fresh countdown. Returns the countdown to store.
+   */
+  #adaptCounted(h: number, gb: number, K: number, edits: number): number {
+    const m = this.m, q = m[gb + 8 * K - 1];
+    if (!m[H_ADAPT]) return 0;
+    if (q >= edits) return q - edits;
+    this.#adapt(h, gb, K);
+    return this.#adaptSlack(h, gb, K);
+  }
+
+  /**
+   * Group adaption of v's Bingo groups alone (the first half of `refresh`) after `edits` single-edge edits,
+   * for a caller that builds the alias table over the groups elsewhere (the WebGPU batch path); adaption
+   * changes representations, not counts, so an alias table built before or after it is the same.
+   */
+  adaptGroups(v: number, edits: number): void {
     const m = this.m, h = this.vh(v), gb = m[h + VH_AUX];
     if (m[H_SAMPLER] !== S_BINGO || gb === 0) return;
-    this.#adapt(h, gb, m[H_K]);
+    const K = m[H_K];
+    m[gb + 8 * K - 1] = this.#adaptCounted(h, gb, K, edits);
   }
 
   /** Whether every group's count is still inside its bound's window (layout.ts boundHolds). */
@@ -705,15 +737,21 @@ export class Engine {
     this.free(sc, sizeClass(4 * deg));
   }
 
-  /** Brings v's sampler index up to date after edits (one rebuild per touched vertex). */
-  refresh(v: number): void {
+  /**
+   * Brings v's sampler index up to date after `edits` single-edge edits (one rebuild per touched vertex).
+   * Bingo: group adaption (unless its countdown covers the edits), then a rebuild of the alias table over
+   * the groups if a count left its bound's window; the countdown is kept in the group block's last word
+   * (read before and written after the rebuild, whose scratch may reach it).
+   */
+  refresh(v: number, edits: number): void {
     const m = this.m, h = this.vh(v), sampler = m[H_SAMPLER];
     if (sampler === S_BINGO) {
       const gb = m[h + VH_AUX];
       if (gb === 0) return;
       const K = m[H_K];
-      this.#adapt(h, gb, K);
+      const q = this.#adaptCounted(h, gb, K, edits);
       if (!this.#boundsHold(gb, K)) this.#rebuildGroupAlias(h, gb, K);
+      m[gb + 8 * K - 1] = q;
     } else if (sampler === S_ALIAS) {
       if (m[h + VH_EXTRA] !== 0 && m[h + VH_CAPLOG] !== 0) this.#rebuildAlias(h);
     } else if (sampler === S_ITS) {
@@ -832,7 +870,7 @@ export class Engine {
       }
       this.compact(v, this.m[h + VH_DEG] - dc, first);
     }
-    this.refresh(v);
+    this.refresh(v, ic + dc);
   }
 
   /**
@@ -877,7 +915,7 @@ export class Engine {
           const u = rng.nextU32();
           const pair = m[gb + 5 * K + j];
           g = u < m[gb + 4 * K + j] ? pair & 255 : (pair >>> 8) & 255;
-          r = rng.lemire(m[gb + 6 * K + g]);
+          r = rng.int(m[gb + 6 * K + g]);
         } while (r >= m[gb + g]);
         const kind = m[gb + K + g] & 255;
         if (kind === G_ONE) return m[gb + 2 * K + g];

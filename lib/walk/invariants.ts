@@ -15,10 +15,15 @@ import {
   G_ONE,
   G_REGULAR,
   G_SPARSE,
+  GROUP_KINDS,
+  H_ADAPT,
+  H_ALPHA_Q16,
+  H_DENSE_MIN_DEG,
   H_EDGES,
   H_K,
   H_N,
   H_SAMPLER,
+  H_SPARSE_MAX,
   H_USED,
   S_ALIAS,
   S_BINGO,
@@ -119,6 +124,19 @@ export function checkInvariants(g: DynamicGraph): string[] {
           if (kind === G_REGULAR) used += cap;
         }
         if (kind > G_DENSE) bad.push(`v${v} group ${k}: unknown kind ${kind}`);
+        // whether or not the adaption pass ran (its countdown may skip it), no kind change is due
+        if (m[H_ADAPT] && c > 0) {
+          const A = m[H_ALPHA_Q16], sparseMax = m[H_SPARSE_MAX];
+          const due = kind === G_DENSE
+            ? c * 131072 < A * deg
+            : (deg >= m[H_DENSE_MIN_DEG] && c * 65536 > A * deg) ||
+              (kind === G_SPARSE && c > sparseMax) || (kind === G_REGULAR && 2 * c < sparseMax);
+          if (due) {
+            bad.push(
+              `v${v} group ${k}: ${GROUP_KINDS[kind]} with count ${c} at degree ${deg} is due a change`,
+            );
+          }
+        }
       }
       if (m[h + VH_EXTRA] !== cols) bad.push(`v${v}: alias has ${m[h + VH_EXTRA]} columns, ${cols} groups`);
       if (cols > 0) {

@@ -70,7 +70,7 @@ export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as con
  * scratch for the alias construction, whose first K words keep each group's count bound between builds.
  *
  * The alias table is built over bounded masses `B_k 2^k` with `B_k = groupBound(c_k) >= c_k`, and a draw
- * that picks group k draws r uniform in {0..B_k-1} (WalkRng.lemire) and keeps the group when r < c_k
+ * that picks group k draws r uniform in {0..B_k-1} (WalkRng.int) and keeps the group when r < c_k
  * (otherwise it draws a group again), so group k is chosen with probability `c_k 2^k / W` exactly; a kept
  * r is uniform in {0..c_k-1}, the member index of a listed group. An edit only rebuilds the table when a count leaves
  * its bound's window (`boundHolds`), which a single insert or delete on a large group rarely does.

@@ -329,10 +329,10 @@ function finish(e: Engine, stage: StageInput, dirty: RangeSet): void {
         m[gb + 2 * K + k] = 0;
         m[gb + 3 * K + k] = 0;
       }
-      e.adaptGroups(v);
+      e.adaptGroups(v, stage.insCount[r] + stage.delCount[r]);
     } else if (sampler === S_ALIAS) {
       dirty.add(m[h + VH_AUX], 2 * 2 ** m[h + VH_CAPLOG]);
-      e.refresh(v);
+      e.refresh(v, stage.insCount[r] + stage.delCount[r]);
     }
   }
   dirty.add(0, H_WORDS);

@@ -1,7 +1,8 @@
 // Bingo's alias table over bounded group masses (lib/walk/layout.ts groupBound / boundHolds): a streaming
 // edit that keeps every count inside its bound's window leaves the table alone, the draws still follow the
 // weights exactly (a picked group is kept with probability c / B), a count that leaves its window rebuilds
-// the table, and the ts engine and the wasm kernels make the same tables and the same draws.
+// the table, and the ts engine and the wasm kernels make the same tables and the same draws. And the
+// adaption countdown: skipping the adaption pass while it covers the edits changes no decision.
 import assert from "node:assert/strict";
 import { checkInvariants, DynamicGraph, walkWasmAvailable } from "../../lib/walk/mod.ts";
 import { boundHolds, groupBound, H_K, VH_AUX } from "../../lib/walk/layout.ts";
@@ -52,7 +53,7 @@ class FedRng extends WalkRng {
   }
 }
 
-Deno.test("WalkRng.lemire equals Lemire's method in 64-bit integers, rejections included", () => {
+Deno.test("WalkRng.int equals Lemire's method in 64-bit integers, rejections included", () => {
   const rng = new Philox(3);
   const cases = [1, 2, 3, 7, 1000, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1];
   for (let i = 0; i < 200; i++) cases.push(1 + rng.int(i % 2 ? 2 ** 27 : 40));
@@ -69,7 +70,7 @@ Deno.test("WalkRng.lemire equals Lemire's method in 64-bit integers, rejections 
         if ((x & (T - 1n)) < t) rejections++;
         else want = Number(x >> 32n);
       }
-      assert.equal(new FedRng([u]).lemire(b), want, `lemire(${b}) with u = ${u}`);
+      assert.equal(new FedRng([u]).int(b), want, `int(${b}) with u = ${u}`);
     }
   }
   assert.ok(rejections > 0, "no case exercised a rejection");
@@ -178,6 +179,68 @@ Deno.test("bounded group masses: a count that leaves its window rebuilds the tab
     }
     assert.deepEqual(checkInvariants(g), []);
     g.free();
+  }
+});
+
+Deno.test("adaption countdown: skipping the pass while it covers the edits changes no group decision", () => {
+  for (const backend of BACKENDS) {
+    // small thresholds, so that dense <-> listed and sparse <-> regular changes happen often
+    const make = () =>
+      new DynamicGraph({
+        numVertices: 6,
+        sampler: "bingo",
+        backend,
+        fractionBits: 0,
+        weightBits: 10,
+        sparseMax: 4,
+        denseMinDegree: 8,
+      });
+    const [a, forced] = [make(), make()];
+    const rng = new Philox(21);
+    const live: Array<[number, number]> = [];
+    let skipped = 0, changes = 0;
+    const kinds = (g: DynamicGraph) => {
+      const m = g.engine.m, K = m[H_K], out: number[] = [];
+      for (let v = 0; v < 6; v++) {
+        const gb = m[g.engine.vh(v) + VH_AUX];
+        for (let k = 0; gb !== 0 && k < K; k++) out.push(m[gb + K + k] & 255);
+      }
+      return out;
+    };
+    let before = kinds(a);
+    for (let i = 0; i < 1500; i++) {
+      // force the pass on every edit of `forced` (countdown 0), as before the countdown existed
+      const fm = forced.engine.m, K = fm[H_K];
+      for (let v = 0; v < 6; v++) {
+        const gb = fm[forced.engine.vh(v) + VH_AUX];
+        if (gb !== 0) fm[gb + 8 * K - 1] = 0;
+      }
+      for (let v = 0; v < 6; v++) {
+        const gb = a.engine.m[a.engine.vh(v) + VH_AUX];
+        if (gb !== 0 && a.engine.m[gb + 8 * K - 1] > 0) skipped++;
+      }
+      const del = live.length > 0 && rng.int(live.length < 150 ? 3 : 2) === 0;
+      if (del) {
+        const [s, d] = live.splice(rng.int(live.length), 1)[0];
+        for (const g of [a, forced]) g.deleteEdges(Uint32Array.of(s), Uint32Array.of(d));
+      } else {
+        const s = rng.int(3), d = rng.int(6), w = 1 + rng.int(1023);
+        live.push([s, d]);
+        for (const g of [a, forced]) g.insertEdges(Uint32Array.of(s), Uint32Array.of(d), Float64Array.of(w));
+      }
+      const now = kinds(a);
+      assert.deepEqual(now, kinds(forced), `${backend}: edit ${i}: group kinds`);
+      if (now.join() !== before.join()) changes++;
+      before = now;
+    }
+    assert.ok(skipped > 500, `${backend}: the countdown skipped only ${skipped} passes`);
+    assert.ok(changes > 20, `${backend}: only ${changes} kind changes happened`);
+    for (const g of [a, forced]) assert.deepEqual(checkInvariants(g), []);
+    for (let v = 0; v < 3; v++) {
+      if (a.degree(v) > 0) assert.deepEqual(a.sample(v, 2000, 5), forced.sample(v, 2000, 5));
+    }
+    a.free();
+    forced.free();
   }
 });
 
