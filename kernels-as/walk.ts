@@ -647,13 +647,8 @@ function rebuildAlias(h: u32): void {
   free(sc, sizeClass(4 * deg));
 }
 
-// @ts-ignore: decorator
-@inline function floorDiv(a: i64, b: i64): i64 {
-  return a >= 0 ? a / b : -((b - 1 - a) / b);
-}
-
 // Single-edge edits v's groups can take before any could be due for a kind change (lib/walk/engine.ts
-// #adaptSlack, the same integers).
+// #adaptSlack, the same integers; arithmetic shifts floor).
 function adaptSlack(h: u32, gb: u32, K: u32): u32 {
   const d = <i64> ld(h + VH_DEG), A = <i64> ld(H_ALPHA_Q16), sparseMax = <i64> ld(H_SPARSE_MAX);
   const minDeg = <i64> ld(H_DENSE_MIN_DEG);
@@ -661,10 +656,10 @@ function adaptSlack(h: u32, gb: u32, K: u32): u32 {
   for (let k: u32 = 0; k < K; k++) {
     const c = <i64> ld(gb + k), kind = ld(gb + K + k) & 255;
     let t: i64;
-    if (kind == G_DENSE) t = floorDiv(c * 131072 - A * d, 131072 + A);
+    if (kind == G_DENSE) t = (c * 131072 - A * d) >> 18;
     else {
-      t = max(floorDiv(A * d - c * 65536, 65536 + A), minDeg - d - 1);
-      t = min(t, kind == G_REGULAR ? floorDiv(2 * c - sparseMax, 2) : sparseMax - c);
+      t = max((A * d - c * 65536) >> 17, minDeg - d - 1);
+      t = min(t, kind == G_REGULAR ? (2 * c - sparseMax) >> 1 : sparseMax - c);
     }
     q = min(q, max(t, 0));
   }

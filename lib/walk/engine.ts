@@ -578,9 +578,9 @@ export class Engine {
    * How many single-edge edits v's groups can take before any of them could be due for a kind change
    * (each edit moves a count and the degree by at most 1): the adaption countdown. After an adaption pass,
    * for degree d, alpha A (Q16), and per group of count c:
-   * - dense stays dense while (c - t) 2^17 >= A (d + t);
-   * - a listed (or empty) group stays listed while (c + t) 2^16 <= A (d - t), or while d + t is below
-   *   the dense minimum degree;
+   * - dense stays dense while (c - t) 2^17 >= A (d + t), i.e. t <= (c 2^17 - A d) / (2^17 + A);
+   * - a listed (or empty) group stays listed while (c + t) 2^16 <= A (d - t), i.e.
+   *   t <= (A d - c 2^16) / (2^16 + A), or while d + t is below the dense minimum degree;
    * - sparse (one, empty) stays so while c + t <= sparseMax, regular while 2 (c - t) >= sparseMax.
    * Skipping the pass for that many edits therefore changes no decision (layout.ts GB_ADAPT_COUNTDOWN).
    */
@@ -591,9 +591,11 @@ export class Engine {
     for (let k = 0; k < K; k++) {
       const c = m[gb + k], kind = m[gb + K + k] & 255;
       let t: number;
-      if (kind === G_DENSE) t = Math.floor((c * 131072 - A * d) / (131072 + A));
+      // divided by powers of two at least the exact denominators (2^17 + A <= 2^18, 2^16 + A <= 2^17): a
+      // smaller countdown, never a larger one, and no division in the kernels
+      if (kind === G_DENSE) t = Math.floor((c * 131072 - A * d) / 262144);
       else {
-        t = Math.max(Math.floor((A * d - c * 65536) / (65536 + A)), minDeg - d - 1);
+        t = Math.max(Math.floor((A * d - c * 65536) / 131072), minDeg - d - 1);
         t = Math.min(t, kind === G_REGULAR ? Math.floor((2 * c - sparseMax) / 2) : sparseMax - c);
       }
       q = Math.min(q, Math.max(t, 0));
