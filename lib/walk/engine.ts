@@ -582,7 +582,8 @@ export class Engine {
    * - a listed (or empty) group stays listed while (c + t) 2^16 <= A (d - t), i.e.
    *   t <= (A d - c 2^16) / (2^16 + A), or while d + t is below the dense minimum degree;
    * - sparse (one, empty) stays so while c + t <= sparseMax, regular while 2 (c - t) >= sparseMax.
-   * Skipping the pass for that many edits therefore changes no decision (layout.ts GB_ADAPT_COUNTDOWN).
+   * Skipping the pass for that many edits therefore changes no decision (the countdown: layout.ts, the
+   * group block).
    */
   #adaptSlack(h: number, gb: number, K: number): number {
     const m = this.m, d = m[h + VH_DEG], A = m[H_ALPHA_Q16], sparseMax = m[H_SPARSE_MAX];
