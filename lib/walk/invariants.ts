@@ -1,8 +1,8 @@
 /**
  * Structural invariants of a graph's pool, checked from TypeScript for any backend: slots, hash, totals,
  * Bingo groups (counts equal bit counts over live edges; lists, inverse indices and kinds consistent; no
- * selectable empty group; the alias table reproduces the bounded group masses, each count inside its bound's window), the baselines' indexes, and the
- * allocator's accounting.
+ * selectable empty group; the alias table reproduces the bounded group masses, each count inside its
+ * bound's window; no group due a change of kind), the baselines' indexes, and the allocator's accounting.
  *
  * @module
  */

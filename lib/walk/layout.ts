@@ -74,8 +74,9 @@ export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as con
  * The alias table is built over bounded masses `B_k 2^k` with `B_k = groupBound(c_k) >= c_k`, and a draw
  * that picks group k draws r uniform in {0..B_k-1} (WalkRng.int) and keeps the group when r < c_k
  * (otherwise it draws a group again), so group k is chosen with probability `c_k 2^k / W` exactly; a kept
- * r is uniform in {0..c_k-1}, the member index of a listed group. An edit only rebuilds the table when a count leaves
- * its bound's window (`boundHolds`), which a single insert or delete on a large group rarely does.
+ * r is uniform in {0..c_k-1}, the member index of a listed group. An edit only rebuilds the table when a
+ * count leaves its bound's window (`boundHolds`), which a single insert or delete on a large group rarely
+ * does.
  */
 export const GB_WORDS_PER_GROUP = 8;
 
@@ -86,8 +87,8 @@ export function groupBound(c: number): number {
 
 /**
  * Whether bound `b` still serves count `c` without a rebuild: c <= b <= c + c/4 + 1, so a draw of the group
- * is kept at least ~4/5 of the time. Bounds are 0 or at least 2, so for an empty group this says b = 0
- * (it cannot be drawn).
+ * is kept with probability c / b >= c / (c + c/4 + 1): about 4/5 for a large group, 1/2 for a group of one.
+ * Bounds are 0 or at least 2, so for an empty group this says b = 0 (it cannot be drawn).
  */
 export function boundHolds(c: number, b: number): boolean {
   return c <= b && b <= c + (c >>> 2) + 1;

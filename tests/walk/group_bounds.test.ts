@@ -82,7 +82,8 @@ Deno.test("bounded group masses: edits inside the windows keep the table, draws 
     const s = groups(g);
     assert.deepEqual(s.bounds, s.counts.map(groupBound), "a fresh table's bounds");
   }
-  const before = groups(graphs[0]);
+  const built = groups(graphs[0]);
+  let before = built;
   // streaming pairs: insert an edge to a random neighbour with a random weight, delete another edge
   const rng = new Philox(9);
   let kept = 0;
@@ -95,15 +96,17 @@ Deno.test("bounded group masses: edits inside the windows keep the table, draws 
     }
     const now = groups(graphs[0]);
     if (now.counts.every((c, k) => boundHolds(c, before.bounds[k]))) {
-      // no count left its window: no rebuild, the table and bounds are the ones built before
+      // no count left its window: no rebuild, the table and bounds are the ones of the pair before
       assert.deepEqual(now.table, before.table, `pair ${i}: table rebuilt inside the windows`);
       assert.deepEqual(now.bounds, before.bounds, `pair ${i}: bounds`);
       kept++;
-    }
+    } else assert.deepEqual(now.bounds, now.counts.map(groupBound), `pair ${i}: bounds after a rebuild`);
+    before = now;
   }
   assert.ok(kept > 30, `only ${kept} of 60 pairs kept the table`);
   const after = groups(graphs[0]);
-  assert.notDeepEqual(after.counts, after.bounds.map((b) => b - 1), "counts moved away from the build");
+  // the draws below come from a table whose bounds no longer match the counts it was built for
+  assert.notDeepEqual(after.counts, built.counts, "the counts moved away from the build");
   for (const g of graphs) assert.deepEqual(checkInvariants(g), []);
   // the tables, bounds and draws of the two backends are the same words
   for (const g of graphs.slice(1)) assert.deepEqual(groups(g), after);
@@ -157,7 +160,7 @@ Deno.test("bounded group masses: a count that leaves its window rebuilds the tab
     assert.equal(s.counts[9], 0);
     assert.deepEqual(s.bounds, s.counts.map(groupBound), `${backend}: bounds after the rebuild`);
     assert.deepEqual(checkInvariants(g), []);
-    // one by one: deleting edges of the heaviest group until its count leaves the window rebuilds once
+    // one by one: deleting edges of group 8 keeps its bound until its count leaves the window, then rebuilds
     const k = 8, b0 = s.bounds[k];
     let c = s.counts[k];
     const rest = g.neighbors(0);
@@ -215,17 +218,20 @@ Deno.test("adaption countdown: skipping the pass while it covers the edits chang
         const gb = fm[forced.engine.vh(v) + VH_AUX];
         if (gb !== 0) fm[gb + 8 * K - 1] = 0;
       }
-      for (let v = 0; v < 6; v++) {
-        const gb = a.engine.m[a.engine.vh(v) + VH_AUX];
+      // an edit of a vertex whose countdown is positive skips the pass in `a`
+      const counted = (s: number) => {
+        const gb = a.engine.m[a.engine.vh(s) + VH_AUX];
         if (gb !== 0 && a.engine.m[gb + 8 * K - 1] > 0) skipped++;
-      }
+      };
       const del = live.length > 0 && rng.int(live.length < 150 ? 3 : 2) === 0;
       if (del) {
         const [s, d] = live.splice(rng.int(live.length), 1)[0];
+        counted(s);
         for (const g of [a, forced]) g.deleteEdges(Uint32Array.of(s), Uint32Array.of(d));
       } else {
         const s = rng.int(3), d = rng.int(6), w = 1 + rng.int(1023);
         live.push([s, d]);
+        counted(s);
         for (const g of [a, forced]) g.insertEdges(Uint32Array.of(s), Uint32Array.of(d), Float64Array.of(w));
       }
       const now = kinds(a);
@@ -233,7 +239,7 @@ Deno.test("adaption countdown: skipping the pass while it covers the edits chang
       if (now.join() !== before.join()) changes++;
       before = now;
     }
-    assert.ok(skipped > 500, `${backend}: the countdown skipped only ${skipped} passes`);
+    assert.ok(skipped > 300, `${backend}: the countdown skipped only ${skipped} of 1500 passes`);
     assert.ok(changes > 20, `${backend}: only ${changes} kind changes happened`);
     for (const g of [a, forced]) assert.deepEqual(checkInvariants(g), []);
     for (let v = 0; v < 3; v++) {

@@ -108,10 +108,10 @@ async function assertGpuPoolEqual(g: DynamicGraph, what: string): Promise<void> 
  * GPU kernel makes in u32 pairs, from the groups' count bounds. Returns the thresholds and pair words of
  * the columns.
  */
-function exactGroupAlias(counts: number[]): { T: number[]; P: number[] } {
-  const col = counts.flatMap((c, k) => (c > 0 ? [k] : [])), n = col.length;
-  const W = col.reduce((s, k) => s + (BigInt(counts[k]) << BigInt(k)), 0n);
-  const a = col.map((k) => BigInt(n * counts[k]) << BigInt(k));
+function exactGroupAlias(bounds: number[]): { T: number[]; P: number[] } {
+  const col = bounds.flatMap((c, k) => (c > 0 ? [k] : [])), n = col.length;
+  const W = col.reduce((s, k) => s + (BigInt(bounds[k]) << BigInt(k)), 0n);
+  const a = col.map((k) => BigInt(n * bounds[k]) << BigInt(k));
   const T = new Array(n).fill(0xffffffff), alias = col.map((_, j) => j);
   const small: number[] = [], large: number[] = [];
   a.forEach((x, j) => (x < W ? small : large).push(j));
