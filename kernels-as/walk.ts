@@ -269,6 +269,10 @@ function hashInsert(h: u32, slot: u32): void {
   st(hp + p, slot + 1);
 }
 
+// The hash position of the entry hashFind last found (its caller removes that entry next).
+let FOUND_AT: u32 = 0;
+
+// The slot of a (v, d) edge, or -1; sets FOUND_AT.
 function hashFind(h: u32, d: u32): i32 {
   if (ld(h + VH_CAPLOG) == 0) return -1;
   const hbits = ld(h + VH_CAPLOG) + 1,
@@ -279,7 +283,10 @@ function hashFind(h: u32, d: u32): i32 {
   for (;;) {
     const e = ld(hp + p);
     if (e == 0) return -1;
-    if (ld(sp + 2 * (e - 1)) == d) return <i32> (e - 1);
+    if (ld(sp + 2 * (e - 1)) == d) {
+      FOUND_AT = p;
+      return <i32> (e - 1);
+    }
     p = (p + 1) & mask;
   }
   return -1;
@@ -292,12 +299,13 @@ function hashPos(h: u32, slot: u32): u32 {
   return p;
 }
 
-function hashRemove(h: u32, slot: u32): void {
+// Removes the entry at hash position `at` (backward-shift deletion).
+function hashRemoveAt(h: u32, at: u32): void {
   const hbits = ld(h + VH_CAPLOG) + 1,
     mask = (<u32> 1 << hbits) - 1,
     hp = ld(h + VH_HASH),
     sp = ld(h + VH_SLOTS);
-  let i = hashPos(h, slot), j = i;
+  let i = at, j = i;
   for (;;) {
     j = (j + 1) & mask;
     const e = ld(hp + j);
@@ -518,13 +526,15 @@ function threshold(p: f64): u32 {
   return c == 0 ? 0 : c + (c >> 3) + 1;
 }
 
-// Whether every group's count is still inside its bound's window (no rebuild needed).
-// Branch-free: bounds are 0 or at least 2, so c <= b <= c + c/4 + 1 also says "b = 0" for an empty group.
-function boundsHold(gb: u32, K: u32): bool {
+// Whether the counts of the groups in `touched` (group bits, below 2^K) are still inside their bounds'
+// windows: the others have not moved since the last refresh left every group inside its window, so this is
+// the check over all K groups (lib/walk/engine.ts #boundsHold). Bounds are 0 or at least 2, so
+// c <= b <= c + c/4 + 1 also says "b = 0" for an empty group.
+function boundsHold(gb: u32, touched: u32, K: u32): bool {
   const b = gb + 6 * K;
   let bad: u32 = 0;
-  for (let k: u32 = 0; k < K; k++) {
-    const c = ld(gb + k), bk = ld(b + k);
+  for (let t = touched; t != 0; t &= t - 1) {
+    const k = ctz(t), c = ld(gb + k), bk = ld(b + k);
     bad |= <u32> (c > bk) | <u32> (bk > c + (c >> 2) + 1);
   }
   return bad == 0;
@@ -650,41 +660,46 @@ function rebuildAlias(h: u32): void {
 // Single-edge edits v's groups can take before any could be due for a kind change (lib/walk/engine.ts
 // #adaptSlack, the same integers; arithmetic shifts floor).
 function adaptSlack(h: u32, gb: u32, K: u32): u32 {
-  const d = <i64> ld(h + VH_DEG), A = <i64> ld(H_ALPHA_Q16), sparseMax = <i64> ld(H_SPARSE_MAX);
-  const minDeg = <i64> ld(H_DENSE_MIN_DEG);
+  const d = <i64> ld(h + VH_DEG), A = <i64> ld(H_ALPHA_Q16), minDeg = <i64> ld(H_DENSE_MIN_DEG);
   let q: i64 = 0xffffffff;
   for (let k: u32 = 0; k < K; k++) {
     const c = <i64> ld(gb + k), kind = ld(gb + K + k) & 255;
-    let t: i64;
-    if (kind == G_DENSE) t = (c * 131072 - A * d) >> 18;
-    else {
-      t = max((A * d - c * 65536) >> 17, minDeg - d - 1);
-      t = min(t, kind == G_REGULAR ? (2 * c - sparseMax) >> 1 : sparseMax - c);
-    }
+    const t = kind == G_DENSE ? (c * 131072 - A * d) >> 18 : max((A * d - c * 65536) >> 17, minDeg - d - 1);
     q = min(q, max(t, 0));
   }
   return <u32> q;
 }
 
-// Adaption after `edits` single-edge edits, skipped while the countdown covers them; returns the countdown.
-function adaptCounted(h: u32, gb: u32, K: u32, edits: u32): u32 {
+// Whether a group in `touched` is due a sparse <-> regular change (lib/walk/engine.ts #countDue).
+function countDue(gb: u32, touched: u32, K: u32): bool {
+  const sparseMax = ld(H_SPARSE_MAX);
+  for (let t = touched; t != 0; t &= t - 1) {
+    const k = ctz(t), c = ld(gb + k), kind = ld(gb + K + k) & 255;
+    if (kind == G_SPARSE ? c > sparseMax : kind == G_REGULAR && (c << 1) < sparseMax) return true;
+  }
+  return false;
+}
+
+// Adaption after `edits` single-edge edits that moved the counts of the groups in `touched`, skipped while
+// the countdown covers them and no touched group is due a sparse <-> regular change; returns the countdown.
+function adaptCounted(h: u32, gb: u32, K: u32, edits: u32, touched: u32): u32 {
   const q = ld(gb + 8 * K - 1);
   if (ld(H_ADAPT) == 0) return 0;
-  if (q >= edits) return q - edits;
+  if (q >= edits && !countDue(gb, touched, K)) return q - edits;
   adapt(h, gb, K);
   return adaptSlack(h, gb, K);
 }
 
 // After `edits` single-edge edits of v (lib/walk/engine.ts refresh): Bingo keeps the adaption countdown in
 // the group block's last word, read before and written after the rebuild (whose scratch may reach it).
-function refresh(v: u32, edits: u32): void {
+function refresh(v: u32, edits: u32, touched: u32): void {
   const h = vhOf(v), sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX);
     if (gb == 0) return;
     const K = ld(H_K);
-    const q = adaptCounted(h, gb, K, edits);
-    if (!boundsHold(gb, K)) rebuildGroupAlias(h, gb, K);
+    const q = adaptCounted(h, gb, K, edits, touched);
+    if (!boundsHold(gb, touched, K)) rebuildGroupAlias(h, gb, K);
     st(gb + 8 * K - 1, q);
   } else if (sampler == S_ALIAS) {
     if (ld(h + VH_EXTRA) != 0 && ld(h + VH_CAPLOG) != 0) rebuildAlias(h);
@@ -730,7 +745,8 @@ function insertSlot(v: u32, d: u32, w: u32): void {
   else if (sampler == S_REJECTION) st(h + VH_EXTRA, max(ld(h + VH_EXTRA), w));
 }
 
-function tombstone(v: u32, i: u32): void {
+// Tombstones slot i, whose entry sits at hash position `at` (FOUND_AT of the hashFind that found it).
+function tombstone(v: u32, i: u32, at: u32): void {
   const h = vhOf(v), sp = ld(h + VH_SLOTS), w = ld(sp + 2 * i + 1);
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
@@ -740,7 +756,7 @@ function tombstone(v: u32, i: u32): void {
   else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
   else if (sampler == S_FENWICK) fenAdd(h, i, -(<f64> w));
   else if (sampler == S_REJECTION && w == ld(h + VH_EXTRA)) st(h + VH_AUX, 1);
-  hashRemove(h, i);
+  hashRemoveAt(h, at);
   st(sp + 2 * i + 1, 0);
   addTotal(h, -(<i64> w));
   atomic.sub<u32>(B + (<usize> H_EDGES << 2), 1);
@@ -786,7 +802,7 @@ export function insert_one(pool: usize, v: u32, d: u32, w: u32): void {
   B = pool;
   ensureCap(v, ld(vhOf(v) + VH_DEG) + 1);
   insertSlot(v, d, w);
-  refresh(v, 1);
+  refresh(v, 1, w);
 }
 
 // Deletes one (v, d) edge (swap with the tail); returns the slot it held, or -1 when there is none.
@@ -795,9 +811,10 @@ export function delete_one(pool: usize, v: u32, d: u32): i32 {
   const h = vhOf(v);
   const i = hashFind(h, d);
   if (i < 0) return -1;
-  tombstone(v, <u32> i);
+  const w = ld(ld(h + VH_SLOTS) + 2 * i + 1);
+  tombstone(v, <u32> i, FOUND_AT);
   compact(v, ld(h + VH_DEG) - 1, <u32> i);
-  refresh(v, 1);
+  refresh(v, 1, w);
   return i;
 }
 
@@ -812,20 +829,23 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
     const dc = load<u32>(o, 16);
     const h = vhOf(v);
     ensureCap(v, ld(h + VH_DEG) + ic);
+    let touched: u32 = 0;
     for (let e: u32 = 0; e < ic; e++) {
-      const a = stage + (<usize> (io + 2 * e) << 2);
-      insertSlot(v, load<u32>(a), load<u32>(a, 4));
+      const a = stage + (<usize> (io + 2 * e) << 2), w = load<u32>(a, 4);
+      insertSlot(v, load<u32>(a), w);
+      touched |= w;
     }
     if (dc > 0) {
       let first: u32 = 0xffffffff;
       for (let e: u32 = 0; e < dc; e++) {
         const i = <u32> hashFind(h, load<u32>(stage + (<usize> (dOff + e) << 2)));
-        tombstone(v, i);
+        touched |= ld(ld(h + VH_SLOTS) + 2 * i + 1);
+        tombstone(v, i, FOUND_AT);
         first = min(first, i);
       }
       compact(v, ld(h + VH_DEG) - dc, first);
     }
-    refresh(v, ic + dc);
+    refresh(v, ic + dc, touched);
   }
 }
 

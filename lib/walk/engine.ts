@@ -50,6 +50,8 @@ import {
 } from "./layout.ts";
 
 const TWO32 = 4294967296;
+/** A `refresh` mask naming every group (a caller that does not know which counts moved). */
+const ALL_GROUPS = 0xffffffff;
 
 /**
  * Sequential words of one Philox-4x32-10 stream, as `new Philox(seed, stream)` of lib/core/rng.ts gives
@@ -581,13 +583,13 @@ export class Engine {
    * - dense stays dense while (c - t) 2^17 >= A (d + t), i.e. t <= (c 2^17 - A d) / (2^17 + A);
    * - a listed (or empty) group stays listed while (c + t) 2^16 <= A (d - t), i.e.
    *   t <= (A d - c 2^16) / (2^16 + A), or while d + t is below the dense minimum degree;
-   * - sparse (one, empty) stays so while c + t <= sparseMax, regular while 2 (c - t) >= sparseMax.
-   * Skipping the pass for that many edits therefore changes no decision (the countdown: layout.ts, the
-   * group block).
+   * Skipping the pass for that many edits therefore changes no degree-driven decision (the countdown:
+   * layout.ts, the group block). Sparse <-> regular depends on a group's own count alone, so it is checked
+   * on the groups the edits touched instead (`#countDue`): a sparse group of a few members would otherwise
+   * cap the countdown at sparseMax edits whatever the edits' groups.
    */
   #adaptSlack(h: number, gb: number, K: number): number {
-    const m = this.m, d = m[h + VH_DEG], A = m[H_ALPHA_Q16], sparseMax = m[H_SPARSE_MAX];
-    const minDeg = m[H_DENSE_MIN_DEG];
+    const m = this.m, d = m[h + VH_DEG], A = m[H_ALPHA_Q16], minDeg = m[H_DENSE_MIN_DEG];
     let q = 0xffffffff;
     for (let k = 0; k < K; k++) {
       const c = m[gb + k], kind = m[gb + K + k] & 255;
@@ -597,7 +599,6 @@ export class Engine {
       if (kind === G_DENSE) t = Math.floor((c * 131072 - A * d) / 262144);
       else {
         t = Math.max(Math.floor((A * d - c * 65536) / 131072), minDeg - d - 1);
-        t = Math.min(t, kind === G_REGULAR ? Math.floor((2 * c - sparseMax) / 2) : sparseMax - c);
       }
       q = Math.min(q, Math.max(t, 0));
     }
@@ -605,13 +606,29 @@ export class Engine {
   }
 
   /**
-   * Adaption after `edits` single-edge edits of v: skipped while the countdown (the last word of the group
-   * block) covers them, else a pass and a fresh countdown. Returns the countdown to store.
+   * Whether a group in `touched` (a mask of group bits) is due a sparse <-> regular change: sparse above
+   * sparseMax members, or regular below sparseMax / 2. Those depend on the group's count alone, and an
+   * untouched group's count has not moved since the last refresh, after which no group was due.
    */
-  #adaptCounted(h: number, gb: number, K: number, edits: number): number {
+  #countDue(gb: number, K: number, touched: number): boolean {
+    const m = this.m, sparseMax = m[H_SPARSE_MAX];
+    for (let k = 0; k < K; k++) {
+      if (((touched >>> k) & 1) === 0) continue;
+      const c = m[gb + k], kind = m[gb + K + k] & 255;
+      if (kind === G_SPARSE ? c > sparseMax : kind === G_REGULAR && 2 * c < sparseMax) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Adaption after `edits` single-edge edits of v whose counts moved in the groups of `touched`: skipped
+   * while the countdown (the last word of the group block) covers them and no touched group is due a
+   * sparse <-> regular change, else a pass and a fresh countdown. Returns the countdown to store.
+   */
+  #adaptCounted(h: number, gb: number, K: number, edits: number, touched: number): number {
     const m = this.m, q = m[gb + 8 * K - 1];
     if (!m[H_ADAPT]) return 0;
-    if (q >= edits) return q - edits;
+    if (q >= edits && !this.#countDue(gb, K, touched)) return q - edits;
     this.#adapt(h, gb, K);
     return this.#adaptSlack(h, gb, K);
   }
@@ -625,13 +642,19 @@ export class Engine {
     const m = this.m, h = this.vh(v), gb = m[h + VH_AUX];
     if (m[H_SAMPLER] !== S_BINGO || gb === 0) return;
     const K = m[H_K];
-    m[gb + 8 * K - 1] = this.#adaptCounted(h, gb, K, edits);
+    m[gb + 8 * K - 1] = this.#adaptCounted(h, gb, K, edits, ALL_GROUPS);
   }
 
-  /** Whether every group's count is still inside its bound's window (layout.ts boundHolds). */
-  #boundsHold(gb: number, K: number): boolean {
+  /**
+   * Whether the counts of the groups in `touched` are still inside their bounds' windows (layout.ts
+   * boundHolds): the others have not moved since the last refresh left every group inside its window, so
+   * this is the check over all K groups.
+   */
+  #boundsHold(gb: number, K: number, touched: number): boolean {
     const m = this.m, b = gb + 6 * K;
-    for (let k = 0; k < K; k++) if (!boundHolds(m[gb + k], m[b + k])) return false;
+    for (let k = 0; k < K; k++) {
+      if (((touched >>> k) & 1) !== 0 && !boundHolds(m[gb + k], m[b + k])) return false;
+    }
     return true;
   }
 
@@ -744,16 +767,17 @@ export class Engine {
    * Brings v's sampler index up to date after `edits` single-edge edits (one rebuild per touched vertex).
    * Bingo: group adaption (unless its countdown covers the edits), then a rebuild of the alias table over
    * the groups if a count left its bound's window; the countdown is kept in the group block's last word
-   * (read before and written after the rebuild, whose scratch may reach it).
+   * (read before and written after the rebuild, whose scratch may reach it). `touched` holds the group bits
+   * whose counts the edits moved (the OR of the inserted and deleted weights; all groups when unknown).
    */
-  refresh(v: number, edits: number): void {
+  refresh(v: number, edits: number, touched = ALL_GROUPS): void {
     const m = this.m, h = this.vh(v), sampler = m[H_SAMPLER];
     if (sampler === S_BINGO) {
       const gb = m[h + VH_AUX];
       if (gb === 0) return;
       const K = m[H_K];
-      const q = this.#adaptCounted(h, gb, K, edits);
-      if (!this.#boundsHold(gb, K)) this.#rebuildGroupAlias(h, gb, K);
+      const q = this.#adaptCounted(h, gb, K, edits, touched);
+      if (!this.#boundsHold(gb, K, touched)) this.#rebuildGroupAlias(h, gb, K);
       m[gb + 8 * K - 1] = q;
     } else if (sampler === S_ALIAS) {
       if (m[h + VH_EXTRA] !== 0 && m[h + VH_CAPLOG] !== 0) this.#rebuildAlias(h);
@@ -863,17 +887,22 @@ export class Engine {
     const v = stage[o], io = stage[o + 1], ic = stage[o + 2], dOff = stage[o + 3], dc = stage[o + 4];
     const h = this.vh(v);
     this.ensureCap(v, this.m[h + VH_DEG] + ic);
-    for (let e = 0; e < ic; e++) this.insertSlot(v, stage[io + 2 * e], stage[io + 2 * e + 1]);
+    let touched = 0;
+    for (let e = 0; e < ic; e++) {
+      this.insertSlot(v, stage[io + 2 * e], stage[io + 2 * e + 1]);
+      touched |= stage[io + 2 * e + 1];
+    }
     if (dc > 0) {
       let first = 0xffffffff;
       for (let e = 0; e < dc; e++) {
         const i = this.hashFind(h, stage[dOff + e]);
+        touched |= this.m[this.m[h + VH_SLOTS] + 2 * i + 1];
         this.tombstone(v, i);
         first = Math.min(first, i);
       }
       this.compact(v, this.m[h + VH_DEG] - dc, first);
     }
-    this.refresh(v, ic + dc);
+    this.refresh(v, ic + dc, touched);
   }
 
   /**

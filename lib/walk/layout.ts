@@ -68,8 +68,9 @@ export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as con
  * A Bingo group block of K groups has 8K words: cnt[K], meta[K], ptr[K], inv[K] (per group), then the alias
  * table over the non-empty groups: threshold[K], pair[K] (column group | alias group << 8), then K f64 of
  * scratch for the alias construction, whose first K words keep each group's count bound between builds and
- * whose last word keeps the adaption countdown (single-edge edits before any group could be due a change
- * of kind, so the adaption pass can be skipped until then; read before and written after a rebuild).
+ * whose last word keeps the adaption countdown (single-edge edits before a change of degree could make
+ * any group due a change of kind, so the adaption pass can be skipped until then unless a group the edits
+ * touched is due a sparse <-> regular change; read before and written after a rebuild).
  *
  * The alias table is built over bounded masses `B_k 2^k` with `B_k = groupBound(c_k) >= c_k`, and a draw
  * that picks group k draws r uniform in {0..B_k-1} (WalkRng.int) and keeps the group when r < c_k
