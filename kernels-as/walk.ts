@@ -200,7 +200,12 @@ function unlock(): void {
   atomic.store<u32>(B + (<usize> H_LOCK << 2), 0);
 }
 
+// Blocks this instance allocated or freed (mod 2^31): a streaming edit whose count did not move allocated
+// and freed nothing, which the host's cached reserve bound relies on (lib/walk/graph.ts #streamReserve).
+let ALLOCS: u32 = 0;
+
 function alloc(c: u32): u32 {
+  ALLOCS = (ALLOCS + 1) & 0x7fffffff;
   lock();
   const head = ld(H_FREE + c);
   let p: u32;
@@ -222,6 +227,7 @@ function alloc(c: u32): u32 {
 }
 
 function free(p: u32, c: u32): void {
+  ALLOCS = (ALLOCS + 1) & 0x7fffffff;
   lock();
   st(p, ld(H_FREE + c));
   st(H_FREE + c, p);
@@ -797,15 +803,17 @@ function compact(v: u32, newDeg: u32, firstHole: u32): void {
 
 // ---------------------------------------------------------------- entry points: updates
 
-// One edge (v, d, w): ensure capacity, append, refresh v's index.
-export function insert_one(pool: usize, v: u32, d: u32, w: u32): void {
+// One edge (v, d, w): ensure capacity, append, refresh v's index. Returns the allocation count (ALLOCS).
+export function insert_one(pool: usize, v: u32, d: u32, w: u32): u32 {
   B = pool;
   ensureCap(v, ld(vhOf(v) + VH_DEG) + 1);
   insertSlot(v, d, w);
   refresh(v, 1, w);
+  return ALLOCS;
 }
 
-// Deletes one (v, d) edge (swap with the tail); returns the slot it held, or -1 when there is none.
+// Deletes one (v, d) edge (swap with the tail); returns the allocation count (ALLOCS), or -1 when there is
+// no such edge (and then changes nothing).
 export function delete_one(pool: usize, v: u32, d: u32): i32 {
   B = pool;
   const h = vhOf(v);
@@ -815,7 +823,7 @@ export function delete_one(pool: usize, v: u32, d: u32): i32 {
   tombstone(v, <u32> i, FOUND_AT);
   compact(v, ld(h + VH_DEG) - 1, <u32> i);
   refresh(v, 1, w);
-  return i;
+  return <i32> ALLOCS;
 }
 
 // Records [r0, r1) of a stage (see lib/walk/engine.ts writeStage): per vertex inserts, then deletes as

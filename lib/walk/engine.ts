@@ -256,7 +256,11 @@ export class Engine {
    */
   onBlock: ((p: number, words: number) => void) | null = null;
 
+  /** Blocks this engine allocated or freed, mod 2^31 (as the wasm kernels' count: DynamicGraph's streaming path). */
+  allocations = 0;
+
   alloc(c: number): number {
+    this.allocations = (this.allocations + 1) & 0x7fffffff;
     const m = this.m;
     const head = m[H_FREE + c];
     if (head !== 0) {
@@ -274,6 +278,7 @@ export class Engine {
   }
 
   free(p: number, c: number): void {
+    this.allocations = (this.allocations + 1) & 0x7fffffff;
     const m = this.m;
     m[p] = m[H_FREE + c];
     m[H_FREE + c] = p;
@@ -913,22 +918,69 @@ export class Engine {
    * every batch reserve megabytes it cannot use.
    */
   reserveFor(v: number, ins: number, del: number): number {
-    const m = this.m, h = this.vh(v), K = m[H_K], sampler = m[H_SAMPLER];
-    const capLog = m[h + VH_CAPLOG], cap = capLog ? 1 << capLog : 0, deg = m[h + VH_DEG];
-    let newCap = Math.max(cap, 4);
-    while (newCap < deg + ins) newCap *= 2;
-    let lists = 0, dense = 0;
-    if (sampler === S_BINGO && m[h + VH_AUX] !== 0) {
+    const m = this.m, h = this.vh(v), K = m[H_K];
+    const newCap = this.#capAfter(h, ins), deg = m[h + VH_DEG];
+    let listWords = 0, regular = 0, dense = 0;
+    if (m[H_SAMPLER] === S_BINGO && m[h + VH_AUX] !== 0) {
       const gb = m[h + VH_AUX], alpha = m[H_ALPHA_Q16];
       for (let k = 0; k < K; k++) {
         const kind = m[gb + K + k] & 255;
-        if (kind === G_SPARSE || kind === G_REGULAR) lists += 1 << ((m[gb + K + k] >>> 8) & 255);
-        if (kind === G_REGULAR) lists += newCap;
+        if (kind === G_SPARSE || kind === G_REGULAR) listWords += 1 << ((m[gb + K + k] >>> 8) & 255);
+        if (kind === G_REGULAR) regular++;
         if (kind === G_DENSE && Math.max(0, m[gb + k] - del) * 131072 < alpha * (deg + ins)) dense++;
       }
     }
-    const bingo = sampler === S_BINGO ? 16 * K + 2 * lists + 2 * ins * K + dense * 6 * newCap : 0;
+    return this.#reserveWords(newCap, ins, listWords + regular * newCap, dense);
+  }
+
+  /** v's slot capacity after `ins` more edges (the capacity a batch may relocate it to). */
+  #capAfter(h: number, ins: number): number {
+    const m = this.m, capLog = m[h + VH_CAPLOG], deg = m[h + VH_DEG];
+    let newCap = Math.max(capLog ? 1 << capLog : 0, 4);
+    while (newCap < deg + ins) newCap *= 2;
+    return newCap;
+  }
+
+  /** `reserveFor` from its terms: `lists` words of group lists and inverse indices, `dense` dense groups. */
+  #reserveWords(newCap: number, ins: number, lists: number, dense: number): number {
+    const K = this.m[H_K];
+    const bingo = this.m[H_SAMPLER] === S_BINGO ? 16 * K + 2 * lists + 2 * ins * K + dense * 6 * newCap : 0;
     return 2 * (12 * newCap + bingo) + 64;
+  }
+
+  /**
+   * The terms of `reserveFor` that only an allocation or a free can change: the words of v's group lists
+   * (`listWords`) and how many of its groups are regular (each has an inverse index of the slot capacity).
+   * Every change of these comes with an allocation or a free: a list grows, is made or is freed, an inverse
+   * index is made or freed (a one-member group, dense or empty, has neither).
+   */
+  listTerms(v: number): { listWords: number; regular: number } {
+    const m = this.m, h = this.vh(v), K = m[H_K];
+    let listWords = 0, regular = 0;
+    if (m[H_SAMPLER] === S_BINGO && m[h + VH_AUX] !== 0) {
+      const gb = m[h + VH_AUX];
+      for (let k = 0; k < K; k++) {
+        const kind = m[gb + K + k] & 255;
+        if (kind === G_SPARSE || kind === G_REGULAR) listWords += 1 << ((m[gb + K + k] >>> 8) & 255);
+        if (kind === G_REGULAR) regular++;
+      }
+    }
+    return { listWords, regular };
+  }
+
+  /**
+   * A bound on the words one streaming edit (one insert or one delete) of v may bump-allocate, at least
+   * `reserveFor(v, 1, 0)` and `reserveFor(v, 0, 1)`, from v's current `listTerms` and without a scan over
+   * its groups; or -1 when it needs that scan. The scan counts the dense groups that one edit could bring
+   * below alpha/2 of the degree; while v's adaption countdown is positive no dense group is within one edit
+   * of that (#adaptSlack: c 2^17 >= A d + 2^18 gives (c - 1) 2^17 >= A (d + 1) for A <= 2^16), so that
+   * count is 0. Without adaption there are no dense groups.
+   */
+  reserveForEdit(v: number, terms: { listWords: number; regular: number }): number {
+    const m = this.m, h = this.vh(v), K = m[H_K], gb = m[h + VH_AUX];
+    if (m[H_SAMPLER] === S_BINGO && gb !== 0 && m[H_ADAPT] && m[gb + 8 * K - 1] < 1) return -1;
+    const newCap = this.#capAfter(h, 1);
+    return this.#reserveWords(newCap, 1, terms.listWords + terms.regular * newCap, 0);
   }
 
   // ------------------------------------------------------------------ sampling

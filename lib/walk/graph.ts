@@ -22,9 +22,11 @@ import {
   G_ONE,
   G_REGULAR,
   G_SPARSE,
+  H_CAP,
   H_EDGES,
   H_K,
   H_N,
+  H_TOP,
   H_USED,
   H_WORDS,
   type SamplerName,
@@ -160,6 +162,17 @@ export class DynamicGraph {
   #version = 0;
   /** A one-record stage for the streaming path of the ts engine (see writeStage). */
   #stage1 = new Uint32Array(8);
+  /**
+   * The streaming path's reserve terms (Engine.listTerms) of vertex #termsOf, valid while #version is
+   * #termsAt: a streaming edit that allocated or freed no block (the allocation count of the kernels or of
+   * the ts engine did not move) leaves them as they were, and every other update bumps #version past
+   * #termsAt.
+   */
+  #termsOf = -1;
+  #termsAt = -1;
+  #terms = { listWords: 0, regular: 0 };
+  /** The allocation count (allocs and frees) of the kernels or the ts engine after the last streaming edit. */
+  #allocs = -1;
   /** True while a GPU batch is in flight (the host's pool is part way through it). */
   #busy = false;
 
@@ -314,11 +327,11 @@ export class DynamicGraph {
     if (d >= n) requireVertices("dst", this.#one(d), n);
     const wi = this.weightToInt(w, "weight[0]");
     const e = this.engine;
-    e.reserve(e.reserveFor(s, 1, 0));
+    e.reserve(this.#streamReserve(s));
     this.#version++;
     const k = this.#kernel;
     if (k !== null) {
-      k.insert_one((this.#pool as WasmPool).ptr, s, d, wi);
+      this.#streamed(k.insert_one((this.#pool as WasmPool).ptr, s, d, wi) as number);
       return;
     }
     const buf = this.#stage1;
@@ -331,6 +344,33 @@ export class DynamicGraph {
     buf[6] = d;
     buf[7] = wi;
     e.applyRecord(buf, 0);
+    this.#streamed(e.allocations);
+  }
+
+  /**
+   * Words to reserve before one streaming edit of s: Engine.reserveForEdit from the cached reserve terms
+   * (afresh when they are not s's current ones), or the full bound (Engine.reserveFor, which scans s's
+   * groups) when that cannot rule out a dense group turning back into a list.
+   */
+  #streamReserve(s: number): number {
+    const e = this.engine;
+    if (this.#termsOf !== s || this.#termsAt !== this.#version) {
+      this.#terms = e.listTerms(s);
+      this.#termsOf = s;
+    }
+    const words = e.reserveForEdit(s, this.#terms);
+    return words >= 0 ? words : e.reserveFor(s, 1, 1); // at least the bound of one insert and of one delete
+  }
+
+  /** @internal the words the next streaming edit of s reserves (#streamReserve; tests check the bound). */
+  streamReserveWords(s: number): number {
+    return this.#streamReserve(s);
+  }
+
+  /** After a streaming edit, given the allocation count it returned: keep the terms or drop them. */
+  #streamed(allocs: number): void {
+    this.#termsAt = allocs === this.#allocs ? this.#version : -1;
+    this.#allocs = allocs;
   }
 
   /** The streaming delete (see #insertOne); a missing edge throws before anything changes. */
@@ -339,16 +379,22 @@ export class DynamicGraph {
     if (s >= n) requireVertices("src", this.#one(s), n);
     if (d >= n) requireVertices("dst", this.#one(d), n);
     const e = this.engine;
-    // looked up before the pool is even grown, so a rejected delete leaves every word as it was
-    if (e.hashFind(e.vh(s), d) < 0) throw missingEdge(s, d);
-    e.reserve(e.reserveFor(s, 0, 1)); // the index rebuild may turn a dense group back into a list
-    this.#version++;
     const k = this.#kernel;
+    const words = this.#streamReserve(s); // the index rebuild may turn a dense group back into a list
+    if (k === null || e.m[H_CAP] - e.m[H_TOP] < words) {
+      // looked up before the pool is grown, so a rejected delete leaves every word as it was
+      if (e.hashFind(e.vh(s), d) < 0) throw missingEdge(s, d);
+      e.reserve(words);
+    }
     if (k !== null) {
-      // delete_one returns -1 (changing nothing) when there is no such edge: not possible after the lookup
-      if ((k.delete_one((this.#pool as WasmPool).ptr, s, d) as number) < 0) throw missingEdge(s, d);
+      // delete_one changes nothing and returns -1 when there is no such edge
+      const r = k.delete_one((this.#pool as WasmPool).ptr, s, d) as number;
+      if (r < 0) throw missingEdge(s, d);
+      this.#version++;
+      this.#streamed(r);
       return;
     }
+    this.#version++;
     const buf = this.#stage1;
     buf[0] = 1;
     buf[1] = s;
@@ -358,6 +404,7 @@ export class DynamicGraph {
     buf[5] = 1;
     buf[6] = d;
     e.applyRecord(buf, 0);
+    this.#streamed(e.allocations);
   }
 
   #one(x: number): Uint32Array {
