@@ -532,20 +532,6 @@ function threshold(p: f64): u32 {
   return c == 0 ? 0 : c + (c >> 3) + 1;
 }
 
-// Whether the counts of the groups in `touched` (group bits, below 2^K) are still inside their bounds'
-// windows: the others have not moved since the last refresh left every group inside its window, so this is
-// the check over all K groups (lib/walk/engine.ts #boundsHold). Bounds are 0 or at least 2, so
-// c <= b <= c + c/4 + 1 also says "b = 0" for an empty group.
-function boundsHold(gb: u32, touched: u32, K: u32): bool {
-  const b = gb + 6 * K;
-  let bad: u32 = 0;
-  for (let t = touched; t != 0; t &= t - 1) {
-    const k = ctz(t), c = ld(gb + k), bk = ld(b + k);
-    bad |= <u32> (c > bk) | <u32> (bk > c + (c >> 2) + 1);
-  }
-  return bad == 0;
-}
-
 // The alias table over the non-empty groups (Vose) in unnormalised units: column j has a_j = n m_j, with
 // m_j = B_j 2^k_j the group's bounded mass (B_j = groupBound(c_j)), n the number of columns and
 // W = sum m_j; it is small when a_j < W, a small column keeps the draws below floor(2^32 a_j / W) and a
@@ -676,37 +662,42 @@ function adaptSlack(h: u32, gb: u32, K: u32): u32 {
   return <u32> q;
 }
 
-// Whether a group in `touched` is due a sparse <-> regular change (lib/walk/engine.ts #countDue).
-function countDue(gb: u32, touched: u32, K: u32): bool {
-  const sparseMax = ld(H_SPARSE_MAX);
-  for (let t = touched; t != 0; t &= t - 1) {
-    const k = ctz(t), c = ld(gb + k), kind = ld(gb + K + k) & 255;
-    if (kind == G_SPARSE ? c > sparseMax : kind == G_REGULAR && (c << 1) < sparseMax) return true;
+// The adaption pass (when `adaptNow`; then a fresh countdown, else `q`) and the rebuild of the alias table
+// over the groups (when `rebuildNow`), out of refresh's line: both are rare on a vertex with large groups.
+function refreshGroups(h: u32, gb: u32, K: u32, adaptNow: bool, rebuildNow: bool, q: u32): void {
+  let nq = q;
+  if (adaptNow) {
+    adapt(h, gb, K);
+    nq = adaptSlack(h, gb, K);
   }
-  return false;
+  if (rebuildNow) rebuildGroupAlias(h, gb, K);
+  st(gb + 8 * K - 1, nq);
 }
 
-// Adaption after `edits` single-edge edits that moved the counts of the groups in `touched`, skipped while
-// the countdown covers them and no touched group is due a sparse <-> regular change; returns the countdown.
-function adaptCounted(h: u32, gb: u32, K: u32, edits: u32, touched: u32): u32 {
-  const q = ld(gb + 8 * K - 1);
-  if (ld(H_ADAPT) == 0) return 0;
-  if (q >= edits && !countDue(gb, touched, K)) return q - edits;
-  adapt(h, gb, K);
-  return adaptSlack(h, gb, K);
-}
-
-// After `edits` single-edge edits of v (lib/walk/engine.ts refresh): Bingo keeps the adaption countdown in
-// the group block's last word, read before and written after the rebuild (whose scratch may reach it).
+// After `edits` single-edge edits of v that moved the counts of the groups in `touched` (group bits, the OR
+// of the edited weights; lib/walk/engine.ts refresh). Bingo: one pass over the touched groups finds a count
+// outside its bound's window (c <= b <= c + c/4 + 1; bounds are 0 or at least 2, so this also says "b = 0"
+// for an empty group) and a group due a sparse <-> regular change (#countDue). The groups not touched have
+// not moved since the last refresh left every one inside its window and none due, so this is the check
+// over all K. Adaption runs when the countdown does not cover the edits or a group is due; the countdown
+// is kept in the group block's last word, read before and written after the rebuild (whose scratch may
+// reach it).
 function refresh(v: u32, edits: u32, touched: u32): void {
   const h = vhOf(v), sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX);
     if (gb == 0) return;
-    const K = ld(H_K);
-    const q = adaptCounted(h, gb, K, edits, touched);
-    if (!boundsHold(gb, touched, K)) rebuildGroupAlias(h, gb, K);
-    st(gb + 8 * K - 1, q);
+    const K = ld(H_K), q = ld(gb + 8 * K - 1), sparseMax = ld(H_SPARSE_MAX);
+    let window: u32 = 0, due: u32 = 0;
+    for (let t = touched; t != 0; t &= t - 1) {
+      const k = ctz(t), c = ld(gb + k), b = ld(gb + 6 * K + k), kind = ld(gb + K + k) & 255;
+      window |= <u32> (c > b) | <u32> (b > c + (c >> 2) + 1);
+      due |= <u32> (kind == G_SPARSE && c > sparseMax) | <u32> (kind == G_REGULAR && (c << 1) < sparseMax);
+    }
+    const adaptive = ld(H_ADAPT) != 0;
+    if (adaptive && (q < edits || due != 0)) refreshGroups(h, gb, K, true, window != 0, 0);
+    else if (window != 0) refreshGroups(h, gb, K, false, true, adaptive ? q - edits : 0);
+    else st(gb + 8 * K - 1, adaptive ? q - edits : 0);
   } else if (sampler == S_ALIAS) {
     if (ld(h + VH_EXTRA) != 0 && ld(h + VH_CAPLOG) != 0) rebuildAlias(h);
   } else if (sampler == S_ITS) {
