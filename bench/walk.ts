@@ -169,6 +169,14 @@ for (const HUB_DEG of args.quick ? [10000] : [10000, 100000]) {
       const ds = Uint32Array.from({ length: EDGES }, () => 1 + rng.int(deg));
       const ws = Uint32Array.from({ length: EDGES }, () => weight(rng));
       const samples = new Map<SamplerName, number[]>();
+      // the hub's Bingo groups with a member list (sparse or regular) and without (dense): a listed group
+      // pays for its list and inverse index on every edit, and with uniform weights each group holds about
+      // half the edges, right at alpha = 0.5, so which kind a group starts as is close to a coin flip
+      const kinds = () => {
+        const c = graphs[HUB_SAMPLERS.indexOf("bingo")].memoryStats().groups;
+        return `${c.sparse + c.regular}/${c.dense}`;
+      };
+      const kindsBefore = kinds();
       for (let r = 0; r < rounds; r++) {
         HUB_SAMPLERS.forEach((s, j) => {
           const ptr = (graphs[j].engine.host as WasmPool).ptr;
@@ -200,6 +208,7 @@ for (const HUB_DEG of args.quick ? [10000] : [10000, 100000]) {
         "its / bingo (median)": med("its") / med("bingo"),
         "its / bingo (best)": best("its") / best("bingo"),
         "alias / bingo (median)": med("alias") / med("bingo"),
+        "bingo groups listed/dense (start, end)": `${kindsBefore}, ${kinds()}`,
       });
       for (const g of graphs) g.free();
     }
