@@ -208,8 +208,8 @@ for (const HUB_DEG of args.quick ? [10000] : [10000, 100000]) {
       const ws = Uint32Array.from({ length: EDGES }, () => weight(rng));
       const samples = new Map<SamplerName, number[]>();
       // the hub's Bingo groups with a member list (sparse or regular) and without (dense): a listed group
-      // pays for its list and inverse index on every edit, and with uniform weights each group holds about
-      // half the edges, right at alpha = 0.5, so which kind a group starts as is close to a coin flip
+      // pays for its list and inverse index on every edit (with uniform weights each group holds about half
+      // the edges: dense under the default alpha 0.4, either kind by chance under alpha 0.5)
       const kinds = () => {
         const c = graphs[HUB_SAMPLERS.indexOf("bingo")].memoryStats().groups;
         return `${c.sparse + c.regular}/${c.dense}`;
