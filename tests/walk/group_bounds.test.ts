@@ -9,7 +9,7 @@ import { boundHolds, groupBound, H_K, VH_AUX } from "../../lib/walk/layout.ts";
 import { Philox } from "../../lib/core/rng.ts";
 import { WalkRng } from "../../lib/walk/engine.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
-import { gofMerged } from "./helpers.ts";
+import { gofMerged, smallThresholdGraph } from "./helpers.ts";
 
 const BACKENDS = walkWasmAvailable() ? (["ts", "wasm"] as const) : (["ts"] as const);
 if (!walkWasmAvailable()) console.log("group_bounds: wasm kernels unavailable, ts engine only");
@@ -188,16 +188,7 @@ Deno.test("bounded group masses: a count that leaves its window rebuilds the tab
 Deno.test("adaption countdown: skipping the pass while it covers the edits changes no group decision", () => {
   for (const backend of BACKENDS) {
     // small thresholds, so that dense <-> listed and sparse <-> regular changes happen often
-    const make = () =>
-      new DynamicGraph({
-        numVertices: 6,
-        sampler: "bingo",
-        backend,
-        fractionBits: 0,
-        weightBits: 10,
-        sparseMax: 4,
-        denseMinDegree: 8,
-      });
+    const make = () => smallThresholdGraph(backend, 6);
     const [a, forced] = [make(), make()];
     const rng = new Philox(21);
     const live: Array<[number, number]> = [];

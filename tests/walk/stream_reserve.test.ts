@@ -2,7 +2,8 @@
 // full bound of one insert and of one delete whenever it gives one, the reserve terms it is computed from
 // move only when a block is allocated or freed, and no edit bump-allocates more than the words reserved.
 import assert from "node:assert/strict";
-import { DynamicGraph, walkWasmAvailable } from "../../lib/walk/mod.ts";
+import { walkWasmAvailable } from "../../lib/walk/mod.ts";
+import { smallThresholdGraph } from "./helpers.ts";
 import { H_TOP } from "../../lib/walk/layout.ts";
 import { Philox } from "../../lib/core/rng.ts";
 import { walkKernelSync, type WasmPool } from "../../lib/walk/pool.ts";
@@ -15,15 +16,7 @@ Deno.test("streaming reserve: the cached bound covers one edit, and its terms mo
   for (const backend of BACKENDS) {
     // small thresholds, so that groups change kind (and lists are made, grown and freed) often, and a hub
     // whose dense groups sit near alpha/2 of the degree
-    const g = new DynamicGraph({
-      numVertices: 40,
-      sampler: "bingo",
-      backend,
-      fractionBits: 0,
-      weightBits: 10,
-      sparseMax: 4,
-      denseMinDegree: 8,
-    });
+    const g = smallThresholdGraph(backend, 40);
     const e = g.engine, m = () => e.m;
     const k = backend === "wasm" ? walkKernelSync()! : null;
     const ptr = () => (g.engine.host as WasmPool).ptr; // a reserve may move the pool
@@ -82,15 +75,7 @@ Deno.test("streaming reserve: the cached bound covers one edit, and its terms mo
 
 Deno.test("streaming reserve through the API: the cached terms are dropped when an edit or a batch moves them", async () => {
   for (const backend of BACKENDS) {
-    const g = new DynamicGraph({
-      numVertices: 40,
-      sampler: "bingo",
-      backend,
-      fractionBits: 0,
-      weightBits: 10,
-      sparseMax: 4,
-      denseMinDegree: 8,
-    });
+    const g = smallThresholdGraph(backend, 40);
     const e = g.engine, rng = new Philox(32);
     const live: Array<[number, number]> = [];
     let batches = 0;
