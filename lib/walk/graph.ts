@@ -180,8 +180,10 @@ export class DynamicGraph {
   #terms = { listWords: 0, regular: 0 };
   /** The allocation count (allocs and frees) of the kernels or the ts engine after the last streaming edit. */
   #allocs = -1;
-  /** True while a GPU batch is in flight (the host's pool is part way through it). */
+  /** True while a batch is in flight on the GPU or on worker threads (the pool is part way through it). */
   #busy = false;
+  /** Walks in flight on worker threads: they read the pool, so edits (and free) wait for them. */
+  #walkers = 0;
 
   constructor(options: DynamicGraphOptions) {
     if (options === null || typeof options !== "object") {
@@ -240,7 +242,17 @@ export class DynamicGraph {
   #live(): void {
     if (this.#freed) throw new InvalidArgumentError("this DynamicGraph has been freed");
     if (this.#busy) {
-      throw new InvalidArgumentError("a GPU batch update of this graph is in flight: await applyBatch first");
+      throw new InvalidArgumentError("a batch update of this graph is in flight: await applyBatch first");
+    }
+  }
+
+  /** #live, and no walk on worker threads is reading the pool. */
+  #editable(): void {
+    this.#live();
+    if (this.#walkers > 0) {
+      throw new InvalidArgumentError(
+        `${this.#walkers} walk call(s) on worker threads are reading this graph: await them before editing it`,
+      );
     }
   }
 
@@ -304,7 +316,8 @@ export class DynamicGraph {
   insertEdges(src: Uint32Array, dst: Uint32Array, weight: Float64Array): void {
     if (
       src instanceof Uint32Array && src.length === 1 && dst instanceof Uint32Array && dst.length === 1 &&
-      weight instanceof Float64Array && weight.length === 1 && !this.#freed && !this.#busy
+      weight instanceof Float64Array && weight.length === 1 && !this.#freed && !this.#busy &&
+      this.#walkers === 0
     ) {
       this.#insertOne(src[0], dst[0], weight[0]);
       return;
@@ -316,7 +329,7 @@ export class DynamicGraph {
   deleteEdges(src: Uint32Array, dst: Uint32Array): void {
     if (
       src instanceof Uint32Array && src.length === 1 && dst instanceof Uint32Array && dst.length === 1 &&
-      !this.#freed && !this.#busy
+      !this.#freed && !this.#busy && this.#walkers === 0
     ) {
       this.#deleteOne(src[0], dst[0]);
       return;
@@ -475,7 +488,7 @@ export class DynamicGraph {
 
   /** Validates a whole batch; returns its stage (or null when empty). Changes nothing. */
   #validate(batch: EdgeBatch): StageInput | null {
-    this.#live();
+    this.#editable();
     if (batch === null || typeof batch !== "object") {
       throw new InvalidArgumentError(`batch must be an object { insert?, delete? }, got ${describe(batch)}`);
     }
@@ -594,6 +607,8 @@ export class DynamicGraph {
     const arena = getArena();
     const words = stageWords(stage);
     const block = arena.alloc(words * 4);
+    // workers edit the pool until the stage ends: every other use of the graph waits for it (#live)
+    this.#busy = true;
     try {
       writeStage(stage, arena.u32(block.ptr, words));
       const pool = await getPool(threads);
@@ -605,6 +620,7 @@ export class DynamicGraph {
         stage.vertices.length,
       );
     } finally {
+      this.#busy = false;
       arena.free(block);
     }
   }
@@ -675,8 +691,13 @@ export class DynamicGraph {
         // lengths (and a core slowed down by another process) do not leave a thread idle
         arena.u32(cb.ptr, 4).fill(0);
         const grain = Math.max(1, Math.min(256, Math.floor(n / (threads * 16))));
-        const pool = await getPool(threads);
-        await pool.parallelFor("walk", `${fn}_dyn`, [...a, cb.ptr, n, grain], 0, Math.min(threads, n));
+        this.#walkers++;
+        try {
+          const pool = await getPool(threads);
+          await pool.parallelFor("walk", `${fn}_dyn`, [...a, cb.ptr, n, grain], 0, Math.min(threads, n));
+        } finally {
+          this.#walkers--;
+        }
       }
       return arena.u32(ob.ptr, outLen).slice();
     } finally {
@@ -802,8 +823,10 @@ export class DynamicGraph {
     };
   }
 
-  /** Returns wasm memory (wasm backend); the graph cannot be used afterwards. */
+  /** Returns wasm memory (wasm backend); the graph cannot be used afterwards. Freeing twice is a no-op. */
   free(): void {
+    if (this.#freed) return;
+    this.#editable();
     if (this.#pool instanceof WasmPool) this.#pool.free();
     this.#gpu?.free();
     this.#freed = true;
