@@ -358,7 +358,7 @@ function relocate(h: u32, oldLog: u32, newLog: u32): void {
     const K = ld(H_K);
     let gb = ld(h + VH_AUX);
     if (gb == 0) {
-      gb = alloc(sizeClass(8 * K));
+      gb = alloc(sizeClass(max(8 * K, 10))); // lib/walk/layout.ts groupBlockWords
       mfill(gb, 8 * K);
       st(h + VH_AUX, gb);
     }
@@ -422,8 +422,59 @@ function listRoom(gb: u32, K: u32, k: u32, c: u32): u32 {
   return list;
 }
 
-function groupAdd(h: u32, gb: u32, K: u32, k: u32, i: u32): void {
-  const c = ld(gb + k), kind = ld(gb + K + k) & 255;
+// What a single-edge edit of a group tells refresh: OUTSIDE, its count left its bound's window
+// (lib/walk/layout.ts boundHolds); DUE, it is a listed group due a sparse <-> regular change (#countDue).
+// @ts-ignore: decorator
+const OUTSIDE: u32 = 1;
+
+// @ts-ignore: decorator
+const DUE: u32 = 2;
+
+// Whether bound b does not serve count c: not c <= b <= c + c/4 + 1, in one unsigned comparison (c > b
+// wraps b - c around; counts are below 2^31).
+// @ts-ignore: decorator
+@inline function outside(c: u32, b: u32): u32 {
+  return <u32> (b - c > (c >> 2) + 1);
+}
+
+// DUE when group k (of count c, after its edit) is sparse above sparseMax or regular below sparseMax / 2.
+function dueAfter(gb: u32, K: u32, k: u32, c: u32): u32 {
+  const kind = ld(gb + K + k) & 255, sparseMax = ld(H_SPARSE_MAX);
+  return (kind == G_SPARSE && c > sparseMax) || (kind == G_REGULAR && (c << 1) < sparseMax) ? DUE : 0;
+}
+
+// Groups of the last groupStep that need their members edited (listed, or going empty on a delete), and
+// all of its groups that were not dense.
+let SLOW: u32 = 0, LISTED: u32 = 0;
+
+// Moves the counts of the groups in w (bits below K) by +1 (up) or -1, four groups per v128; returns
+// OUTSIDE when a moved count left its bound's window, and leaves in SLOW the moved groups that keep members
+// (not dense) or, on a delete, go empty, and in LISTED the groups that were not dense (bits below K).
+function groupStep(gb: u32, K: u32, w: u32, up: bool): u32 {
+  const wv = i32x4.splat(w), one = i32x4.splat(1), dense = i32x4.splat(G_DENSE), low = i32x4.splat(255);
+  const lanes = i32x4(1, 2, 4, 8);
+  let out = i32x4.splat(0), slow: u32 = 0, listed: u32 = 0;
+  for (let j: u32 = 0; j < K; j += 4) {
+    const t = i32x4.ne(v128.and(wv, i32x4.shl(lanes, j)), i32x4.splat(0));
+    const pc = B + (<usize> (gb + j) << 2);
+    const c = v128.load(pc);
+    const cn = up ? i32x4.sub(c, t) : i32x4.add(c, t);
+    v128.store(pc, cn);
+    const b = v128.load(B + (<usize> (gb + 6 * K + j) << 2));
+    out = v128.or(out, v128.and(t, i32x4.gt_u(i32x4.sub(b, cn), i32x4.add(i32x4.shr_u(cn, 2), one))));
+    const l = v128.not(i32x4.eq(v128.and(v128.load(B + (<usize> (gb + K + j) << 2)), low), dense));
+    listed |= <u32> i32x4.bitmask(l) << j;
+    slow |= <u32> i32x4.bitmask(v128.and(t, up ? l : v128.or(l, i32x4.eq(c, one)))) << j;
+  }
+  SLOW = slow;
+  LISTED = K < 32 ? listed & ((<u32> 1 << K) - 1) : listed;
+  return <u32> v128.any_true(out);
+}
+
+// Adds slot i to the members of group k (not dense), which had c before the edit; returns DUE or 0. A dense
+// group keeps no members: its count is the whole edit (the callers' loops, which also check the window).
+function groupAdd(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
+  const kind = ld(gb + K + k) & 255;
   if (kind == G_EMPTY) {
     if (ld(H_ADAPT) != 0) {
       st(gb + K + k, G_ONE);
@@ -446,11 +497,13 @@ function groupAdd(h: u32, gb: u32, K: u32, k: u32, i: u32): void {
     st(list + c, i);
     st(ld(gb + 3 * K + k) + i, c);
   }
-  st(gb + k, c + 1);
+  return dueAfter(gb, K, k, c + 1);
 }
 
-function groupRemove(h: u32, gb: u32, K: u32, k: u32, i: u32): void {
-  const c = ld(gb + k), kind = ld(gb + K + k) & 255;
+// Removes slot i from group k, which had c members before the edit, when it is listed or goes empty;
+// returns DUE or 0.
+function groupRemove(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
+  const kind = ld(gb + K + k) & 255;
   if (kind == G_SPARSE) {
     const list = ld(gb + 2 * K + k);
     let p: u32 = 0;
@@ -466,7 +519,7 @@ function groupRemove(h: u32, gb: u32, K: u32, k: u32, i: u32): void {
     freeList(gb, K, k, h);
     st(gb + K + k, G_EMPTY);
   }
-  st(gb + k, c - 1);
+  return dueAfter(gb, K, k, c - 1);
 }
 
 function groupMove(gb: u32, K: u32, k: u32, from: u32, to: u32): void {
@@ -674,30 +727,35 @@ function refreshGroups(h: u32, gb: u32, K: u32, adaptNow: bool, rebuildNow: bool
   st(gb + 8 * K - 1, nq);
 }
 
+// Bingo's refresh once the check over the touched groups said `flags` (OUTSIDE | DUE; a single-edge edit
+// gets them from its group edits). Adaption runs when the countdown does not cover the edits or a group
+// is due; the countdown is kept in the group block's last word, read before and written after the rebuild
+// (whose scratch may reach it).
+function settle(h: u32, gb: u32, K: u32, edits: u32, flags: u32): void {
+  const q = ld(gb + 8 * K - 1), adaptive = ld(H_ADAPT) != 0, rebuild = (flags & OUTSIDE) != 0;
+  if (adaptive && (q < edits || (flags & DUE) != 0)) refreshGroups(h, gb, K, true, rebuild, 0);
+  else if (rebuild) refreshGroups(h, gb, K, false, true, adaptive ? q - edits : 0);
+  else st(gb + 8 * K - 1, adaptive ? q - edits : 0);
+}
+
 // After `edits` single-edge edits of v that moved the counts of the groups in `touched` (group bits, the OR
 // of the edited weights; lib/walk/engine.ts refresh). Bingo: one pass over the touched groups finds a count
 // outside its bound's window (c <= b <= c + c/4 + 1; bounds are 0 or at least 2, so this also says "b = 0"
 // for an empty group) and a group due a sparse <-> regular change (#countDue). The groups not touched have
 // not moved since the last refresh left every one inside its window and none due, so this is the check
-// over all K. Adaption runs when the countdown does not cover the edits or a group is due; the countdown
-// is kept in the group block's last word, read before and written after the rebuild (whose scratch may
-// reach it).
+// over all K (then `settle`).
 function refresh(v: u32, edits: u32, touched: u32): void {
   const h = vhOf(v), sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX);
     if (gb == 0) return;
-    const K = ld(H_K), q = ld(gb + 8 * K - 1), sparseMax = ld(H_SPARSE_MAX);
-    let window: u32 = 0, due: u32 = 0;
+    const K = ld(H_K);
+    let flags: u32 = 0;
     for (let t = touched; t != 0; t &= t - 1) {
-      const k = ctz(t), c = ld(gb + k), b = ld(gb + 6 * K + k), kind = ld(gb + K + k) & 255;
-      window |= <u32> (c > b) | <u32> (b > c + (c >> 2) + 1);
-      due |= <u32> (kind == G_SPARSE && c > sparseMax) | <u32> (kind == G_REGULAR && (c << 1) < sparseMax);
+      const k = ctz(t), c = ld(gb + k);
+      flags |= outside(c, ld(gb + 6 * K + k)) | dueAfter(gb, K, k, c);
     }
-    const adaptive = ld(H_ADAPT) != 0;
-    if (adaptive && (q < edits || due != 0)) refreshGroups(h, gb, K, true, window != 0, 0);
-    else if (window != 0) refreshGroups(h, gb, K, false, true, adaptive ? q - edits : 0);
-    else st(gb + 8 * K - 1, adaptive ? q - edits : 0);
+    settle(h, gb, K, edits, flags);
   } else if (sampler == S_ALIAS) {
     if (ld(h + VH_EXTRA) != 0 && ld(h + VH_CAPLOG) != 0) rebuildAlias(h);
   } else if (sampler == S_ITS) {
@@ -721,9 +779,18 @@ function refresh(v: u32, edits: u32, touched: u32): void {
   }
 }
 
+// refresh after one single-edge edit whose group edits said `flags`: Bingo's check over that edit's groups
+// was made as it moved them.
+function refreshOne(v: u32, flags: u32): void {
+  const h = vhOf(v), gb = ld(h + VH_AUX);
+  if (ld(H_SAMPLER) != S_BINGO) refresh(v, 1, 0);
+  else if (gb != 0) settle(h, gb, ld(H_K), 1, flags);
+}
+
 // ---------------------------------------------------------------- edits
 
-function insertSlot(v: u32, d: u32, w: u32): void {
+// Appends edge (v, d, w); returns its group edits' OUTSIDE | DUE (Bingo; else 0).
+function insertSlot(v: u32, d: u32, w: u32): u32 {
   const h = vhOf(v);
   const i = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
   st(sp + 2 * i, d);
@@ -731,24 +798,35 @@ function insertSlot(v: u32, d: u32, w: u32): void {
   st(h + VH_DEG, i + 1);
   hashInsert(h, i);
   addTotal(h, <i64> w);
-  atomic.add<u32>(B + (<usize> H_EDGES << 2), 1);
   const sampler = ld(H_SAMPLER);
+  let flags: u32 = 0;
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    for (let b = w; b != 0; b &= b - 1) groupAdd(h, gb, K, ctz(b), i);
+    flags = groupStep(gb, K, w, true);
+    for (let b = SLOW; b != 0; b &= b - 1) {
+      const k = ctz(b);
+      flags |= groupAdd(h, gb, K, k, i, ld(gb + k) - 1);
+    }
   } else if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
   else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
   else if (sampler == S_FENWICK) fenAdd(h, i, <f64> w);
   else if (sampler == S_REJECTION) st(h + VH_EXTRA, max(ld(h + VH_EXTRA), w));
+  return flags;
 }
 
-// Tombstones slot i, whose entry sits at hash position `at` (FOUND_AT of the hashFind that found it).
-function tombstone(v: u32, i: u32, at: u32): void {
+// Tombstones slot i, whose entry sits at hash position `at` (FOUND_AT of the hashFind that found it);
+// returns its group edits' OUTSIDE | DUE (Bingo; else 0).
+function tombstone(v: u32, i: u32, at: u32): u32 {
   const h = vhOf(v), sp = ld(h + VH_SLOTS), w = ld(sp + 2 * i + 1);
   const sampler = ld(H_SAMPLER);
+  let flags: u32 = 0;
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    for (let b = w; b != 0; b &= b - 1) groupRemove(h, gb, K, ctz(b), i);
+    flags = groupStep(gb, K, w, false);
+    for (let b = SLOW; b != 0; b &= b - 1) {
+      const k = ctz(b);
+      flags |= groupRemove(h, gb, K, k, i, ld(gb + k) + 1);
+    }
   } else if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
   else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
   else if (sampler == S_FENWICK) fenAdd(h, i, -(<f64> w));
@@ -756,15 +834,21 @@ function tombstone(v: u32, i: u32, at: u32): void {
   hashRemoveAt(h, at);
   st(sp + 2 * i + 1, 0);
   addTotal(h, -(<i64> w));
-  atomic.sub<u32>(B + (<usize> H_EDGES << 2), 1);
+  return flags;
 }
 
-function moveSlot(h: u32, t: u32, i: u32): void {
+// Moves live slot t into hole i (t > i): groups, hash, sampler index. Bingo edits the members of the groups
+// in `listed` that are not dense (all groups, or the LISTED of a delete's groupStep: a group that went
+// empty there holds no live slot).
+function moveSlot(h: u32, t: u32, i: u32, listed: u32): void {
   const sp = ld(h + VH_SLOTS), w = ld(sp + 2 * t + 1);
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    for (let b = w; b != 0; b &= b - 1) groupMove(gb, K, ctz(b), t, i);
+    for (let b = w & listed; b != 0; b &= b - 1) {
+      const k = ctz(b);
+      if ((ld(gb + K + k) & 255) != G_DENSE) groupMove(gb, K, k, t, i);
+    }
   } else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
   else if (sampler == S_FENWICK) {
     fenAdd(h, i, <f64> w);
@@ -776,7 +860,8 @@ function moveSlot(h: u32, t: u32, i: u32): void {
   st(sp + 2 * t + 1, 0);
 }
 
-function compact(v: u32, newDeg: u32, firstHole: u32): void {
+// Fills the holes below newDeg with the live slots at or past it (moveSlot with `listed`).
+function compact(v: u32, newDeg: u32, firstHole: u32, listed: u32): void {
   const h = vhOf(v), deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
   let hole = firstHole, t = newDeg;
   for (;;) {
@@ -785,7 +870,7 @@ function compact(v: u32, newDeg: u32, firstHole: u32): void {
     if (t >= deg) break;
     while (hole < newDeg && ld(sp + 2 * hole + 1) != 0) hole++;
     if (hole >= newDeg) break;
-    moveSlot(h, t, hole);
+    moveSlot(h, t, hole, listed);
     hole++;
     t++;
   }
@@ -795,11 +880,13 @@ function compact(v: u32, newDeg: u32, firstHole: u32): void {
 // ---------------------------------------------------------------- entry points: updates
 
 // One edge (v, d, w): ensure capacity, append, refresh v's index. Returns the allocation count (ALLOCS).
+// Single-edge calls come from one thread and never run beside a stage on workers (lib/walk/graph.ts
+// refuses edits while a batch is in flight), so the live-edge count takes a plain add here.
 export function insert_one(pool: usize, v: u32, d: u32, w: u32): u32 {
   B = pool;
   ensureCap(v, ld(vhOf(v) + VH_DEG) + 1);
-  insertSlot(v, d, w);
-  refresh(v, 1, w);
+  refreshOne(v, insertSlot(v, d, w));
+  st(H_EDGES, ld(H_EDGES) + 1);
   return ALLOCS;
 }
 
@@ -810,10 +897,10 @@ export function delete_one(pool: usize, v: u32, d: u32): i32 {
   const h = vhOf(v);
   const i = hashFind(h, d);
   if (i < 0) return -1;
-  const w = ld(ld(h + VH_SLOTS) + 2 * i + 1);
-  tombstone(v, <u32> i, FOUND_AT);
-  compact(v, ld(h + VH_DEG) - 1, <u32> i);
-  refresh(v, 1, w);
+  const flags = tombstone(v, <u32> i, FOUND_AT);
+  compact(v, ld(h + VH_DEG) - 1, <u32> i, LISTED);
+  refreshOne(v, flags);
+  st(H_EDGES, ld(H_EDGES) - 1);
   return <i32> ALLOCS;
 }
 
@@ -842,9 +929,11 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
         tombstone(v, i, FOUND_AT);
         first = min(first, i);
       }
-      compact(v, ld(h + VH_DEG) - dc, first);
+      compact(v, ld(h + VH_DEG) - dc, first, 0xffffffff);
     }
     refresh(v, ic + dc, touched);
+    // the live-edge count is the one word records on other workers share
+    atomic.add<u32>(B + (<usize> H_EDGES << 2), ic - dc);
   }
 }
 

@@ -14,6 +14,7 @@ import {
   G_ONE,
   G_REGULAR,
   G_SPARSE,
+  groupBlockWords,
   groupBound,
   H_ADAPT,
   H_ALPHA_Q16,
@@ -411,7 +412,7 @@ export class Engine {
       const K = m[H_K];
       let gb = m[h + VH_AUX];
       if (gb === 0) {
-        gb = this.alloc(sizeClass(8 * K));
+        gb = this.alloc(sizeClass(groupBlockWords(K)));
         m.fill(0, gb, gb + 8 * K);
         m[h + VH_AUX] = gb;
       }

@@ -16,6 +16,7 @@ import {
   G_REGULAR,
   G_SPARSE,
   GROUP_KINDS,
+  groupBlockWords,
   H_ADAPT,
   H_ALPHA_Q16,
   H_DENSE_MIN_DEG,
@@ -90,7 +91,7 @@ export function checkInvariants(g: DynamicGraph): string[] {
     }
     if (sampler === S_BINGO) {
       const gb = m[h + VH_AUX];
-      used += 2 ** sizeClass(8 * K);
+      used += 2 ** sizeClass(groupBlockWords(K));
       let cols = 0;
       const mass: number[] = [];
       for (let k = 0; k < K; k++) {

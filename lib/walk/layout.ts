@@ -81,6 +81,14 @@ export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as con
  */
 export const GB_WORDS_PER_GROUP = 8;
 
+/**
+ * Words allocated for a group block of K groups: 8K, and at least 10 so that the kernels' four-group steps
+ * (v128 loads of four counts, kinds or bounds) stay inside the block when K = 1.
+ */
+export function groupBlockWords(K: number): number {
+  return Math.max(GB_WORDS_PER_GROUP * K, 10);
+}
+
 /** The count bound a rebuild gives a group of `c` members: 0 for an empty group, else c + c/8 + 1. */
 export function groupBound(c: number): number {
   return c === 0 ? 0 : c + (c >>> 3) + 1;
