@@ -738,14 +738,14 @@ function settle(h: u32, gb: u32, K: u32, edits: u32, flags: u32): void {
   else st(gb + 8 * K - 1, adaptive ? q - edits : 0);
 }
 
-// After `edits` single-edge edits of v that moved the counts of the groups in `touched` (group bits, the OR
+// After `edits` single-edge edits of the vertex with header h that moved the counts of the groups in `touched` (group bits, the OR
 // of the edited weights; lib/walk/engine.ts refresh). Bingo: one pass over the touched groups finds a count
 // outside its bound's window (c <= b <= c + c/4 + 1; bounds are 0 or at least 2, so this also says "b = 0"
 // for an empty group) and a group due a sparse <-> regular change (#countDue). The groups not touched have
 // not moved since the last refresh left every one inside its window and none due, so this is the check
 // over all K (then `settle`).
-function refresh(v: u32, edits: u32, touched: u32): void {
-  const h = vhOf(v), sampler = ld(H_SAMPLER);
+function refresh(h: u32, edits: u32, touched: u32): void {
+  const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX);
     if (gb == 0) return;
@@ -781,17 +781,16 @@ function refresh(v: u32, edits: u32, touched: u32): void {
 
 // refresh after one single-edge edit whose group edits said `flags`: Bingo's check over that edit's groups
 // was made as it moved them.
-function refreshOne(v: u32, flags: u32): void {
-  const h = vhOf(v), gb = ld(h + VH_AUX);
-  if (ld(H_SAMPLER) != S_BINGO) refresh(v, 1, 0);
+function refreshOne(h: u32, flags: u32): void {
+  const gb = ld(h + VH_AUX);
+  if (ld(H_SAMPLER) != S_BINGO) refresh(h, 1, 0);
   else if (gb != 0) settle(h, gb, ld(H_K), 1, flags);
 }
 
 // ---------------------------------------------------------------- edits
 
-// Appends edge (v, d, w); returns its group edits' OUTSIDE | DUE (Bingo; else 0).
-function insertSlot(v: u32, d: u32, w: u32): u32 {
-  const h = vhOf(v);
+// Appends edge (d, w) to the vertex with header h; returns its group edits' OUTSIDE | DUE (Bingo; else 0).
+function insertSlot(h: u32, d: u32, w: u32): u32 {
   const i = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
   st(sp + 2 * i, d);
   st(sp + 2 * i + 1, w);
@@ -816,8 +815,8 @@ function insertSlot(v: u32, d: u32, w: u32): u32 {
 
 // Tombstones slot i, whose entry sits at hash position `at` (FOUND_AT of the hashFind that found it);
 // returns its group edits' OUTSIDE | DUE (Bingo; else 0).
-function tombstone(v: u32, i: u32, at: u32): u32 {
-  const h = vhOf(v), sp = ld(h + VH_SLOTS), w = ld(sp + 2 * i + 1);
+function tombstone(h: u32, i: u32, at: u32): u32 {
+  const sp = ld(h + VH_SLOTS), w = ld(sp + 2 * i + 1);
   const sampler = ld(H_SAMPLER);
   let flags: u32 = 0;
   if (sampler == S_BINGO) {
@@ -861,8 +860,8 @@ function moveSlot(h: u32, t: u32, i: u32, listed: u32): void {
 }
 
 // Fills the holes below newDeg with the live slots at or past it (moveSlot with `listed`).
-function compact(v: u32, newDeg: u32, firstHole: u32, listed: u32): void {
-  const h = vhOf(v), deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
+function compact(h: u32, newDeg: u32, firstHole: u32, listed: u32): void {
+  const deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
   let hole = firstHole, t = newDeg;
   for (;;) {
     // the tail first (see lib/walk/engine.ts): a streaming delete does not scan the slots above its hole
@@ -884,8 +883,9 @@ function compact(v: u32, newDeg: u32, firstHole: u32, listed: u32): void {
 // refuses edits while a batch is in flight), so the live-edge count takes a plain add here.
 export function insert_one(pool: usize, v: u32, d: u32, w: u32): u32 {
   B = pool;
-  ensureCap(v, ld(vhOf(v) + VH_DEG) + 1);
-  refreshOne(v, insertSlot(v, d, w));
+  const h = vhOf(v);
+  ensureCap(v, ld(h + VH_DEG) + 1);
+  refreshOne(h, insertSlot(h, d, w));
   st(H_EDGES, ld(H_EDGES) + 1);
   return ALLOCS;
 }
@@ -897,9 +897,12 @@ export function delete_one(pool: usize, v: u32, d: u32): i32 {
   const h = vhOf(v);
   const i = hashFind(h, d);
   if (i < 0) return -1;
-  const flags = tombstone(v, <u32> i, FOUND_AT);
-  compact(v, ld(h + VH_DEG) - 1, <u32> i, LISTED);
-  refreshOne(v, flags);
+  const flags = tombstone(h, <u32> i, FOUND_AT);
+  // one hole: the tail fills it (compact's loop, unrolled)
+  const last = ld(h + VH_DEG) - 1;
+  if (<u32> i < last) moveSlot(h, last, <u32> i, LISTED);
+  st(h + VH_DEG, last);
+  refreshOne(h, flags);
   st(H_EDGES, ld(H_EDGES) - 1);
   return <i32> ALLOCS;
 }
@@ -918,7 +921,7 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
     let touched: u32 = 0;
     for (let e: u32 = 0; e < ic; e++) {
       const a = stage + (<usize> (io + 2 * e) << 2), w = load<u32>(a, 4);
-      insertSlot(v, load<u32>(a), w);
+      insertSlot(h, load<u32>(a), w);
       touched |= w;
     }
     if (dc > 0) {
@@ -926,12 +929,12 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
       for (let e: u32 = 0; e < dc; e++) {
         const i = <u32> hashFind(h, load<u32>(stage + (<usize> (dOff + e) << 2)));
         touched |= ld(ld(h + VH_SLOTS) + 2 * i + 1);
-        tombstone(v, i, FOUND_AT);
+        tombstone(h, i, FOUND_AT);
         first = min(first, i);
       }
-      compact(v, ld(h + VH_DEG) - dc, first, 0xffffffff);
+      compact(h, ld(h + VH_DEG) - dc, first, 0xffffffff);
     }
-    refresh(v, ic + dc, touched);
+    refresh(h, ic + dc, touched);
     // the live-edge count is the one word records on other workers share
     atomic.add<u32>(B + (<usize> H_EDGES << 2), ic - dc);
   }
