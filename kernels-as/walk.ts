@@ -252,13 +252,12 @@ function vhOf(v: u32): u32 {
   return ld(H_VBASE) + VH_WORDS * v;
 }
 
+// The total weight: VH_TOTLO, VH_TOTHI as one little-endian u64.
 function totalOf(h: u32): u64 {
-  return <u64> ld(h + VH_TOTLO) | (<u64> ld(h + VH_TOTHI) << 32);
+  return load<u64>(B + (<usize> (h + VH_TOTLO) << 2));
 }
 function addTotal(h: u32, delta: i64): void {
-  const t = <u64> (<i64> totalOf(h) + delta);
-  st(h + VH_TOTLO, <u32> t);
-  st(h + VH_TOTHI, <u32> (t >> 32));
+  store<u64>(B + (<usize> (h + VH_TOTLO) << 2), <u64> (<i64> totalOf(h) + delta));
 }
 
 // ---------------------------------------------------------------- hash
@@ -447,14 +446,16 @@ function dueAfter(gb: u32, K: u32, k: u32, c: u32): u32 {
 // all of its groups that were not dense.
 let SLOW: u32 = 0, LISTED: u32 = 0;
 
-// Moves the counts of the groups in w (bits below K) by +1 (up) or -1, four groups per v128; returns
-// OUTSIDE when a moved count left its bound's window, and leaves in SLOW the moved groups that keep members
-// (not dense) or, on a delete, go empty, and in LISTED the groups that were not dense (bits below K).
-function groupStep(gb: u32, K: u32, w: u32, up: bool): u32 {
+// Moves the counts of the groups in w (bits below K) by +1 (up) or -1, four groups per v128 (skipping the
+// fours with no bit of w or `also`); returns OUTSIDE when a moved count left its bound's window, and leaves
+// in SLOW the moved groups that keep members (not dense) or, on a delete, go empty, and in LISTED those of
+// w | also that were not dense.
+function groupStep(gb: u32, K: u32, w: u32, up: bool, also: u32): u32 {
   const wv = i32x4.splat(w), one = i32x4.splat(1), dense = i32x4.splat(G_DENSE), low = i32x4.splat(255);
   const lanes = i32x4(1, 2, 4, 8);
   let out = i32x4.splat(0), slow: u32 = 0, listed: u32 = 0;
   for (let j: u32 = 0; j < K; j += 4) {
+    if ((((w | also) >> j) & 15) == 0) continue;
     const t = i32x4.ne(v128.and(wv, i32x4.shl(lanes, j)), i32x4.splat(0));
     const pc = B + (<usize> (gb + j) << 2);
     const c = v128.load(pc);
@@ -467,7 +468,7 @@ function groupStep(gb: u32, K: u32, w: u32, up: bool): u32 {
     slow |= <u32> i32x4.bitmask(v128.and(t, up ? l : v128.or(l, i32x4.eq(c, one)))) << j;
   }
   SLOW = slow;
-  LISTED = K < 32 ? listed & ((<u32> 1 << K) - 1) : listed;
+  LISTED = listed & (w | also);
   return <u32> v128.any_true(out);
 }
 
@@ -801,7 +802,7 @@ function insertSlot(h: u32, d: u32, w: u32): u32 {
   let flags: u32 = 0;
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    flags = groupStep(gb, K, w, true);
+    flags = groupStep(gb, K, w, true, 0);
     for (let b = SLOW; b != 0; b &= b - 1) {
       const k = ctz(b);
       flags |= groupAdd(h, gb, K, k, i, ld(gb + k) - 1);
@@ -814,14 +815,15 @@ function insertSlot(h: u32, d: u32, w: u32): u32 {
 }
 
 // Tombstones slot i, whose entry sits at hash position `at` (FOUND_AT of the hashFind that found it);
-// returns its group edits' OUTSIDE | DUE (Bingo; else 0).
-function tombstone(h: u32, i: u32, at: u32): u32 {
+// returns its group edits' OUTSIDE | DUE (Bingo; else 0). Bingo leaves in LISTED the listed groups of its
+// weight and of `also` (the weight of the tail a streaming delete moves next).
+function tombstone(h: u32, i: u32, at: u32, also: u32): u32 {
   const sp = ld(h + VH_SLOTS), w = ld(sp + 2 * i + 1);
   const sampler = ld(H_SAMPLER);
   let flags: u32 = 0;
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    flags = groupStep(gb, K, w, false);
+    flags = groupStep(gb, K, w, false, also);
     for (let b = SLOW; b != 0; b &= b - 1) {
       const k = ctz(b);
       flags |= groupRemove(h, gb, K, k, i, ld(gb + k) + 1);
@@ -897,9 +899,9 @@ export function delete_one(pool: usize, v: u32, d: u32): i32 {
   const h = vhOf(v);
   const i = hashFind(h, d);
   if (i < 0) return -1;
-  const flags = tombstone(h, <u32> i, FOUND_AT);
-  // one hole: the tail fills it (compact's loop, unrolled)
+  // one hole: the tail fills it (compact's loop, unrolled); the tail's listed groups come from groupStep
   const last = ld(h + VH_DEG) - 1;
+  const flags = tombstone(h, <u32> i, FOUND_AT, ld(ld(h + VH_SLOTS) + 2 * last + 1));
   if (<u32> i < last) moveSlot(h, last, <u32> i, LISTED);
   st(h + VH_DEG, last);
   refreshOne(h, flags);
@@ -929,7 +931,7 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
       for (let e: u32 = 0; e < dc; e++) {
         const i = <u32> hashFind(h, load<u32>(stage + (<usize> (dOff + e) << 2)));
         touched |= ld(ld(h + VH_SLOTS) + 2 * i + 1);
-        tombstone(h, i, FOUND_AT);
+        tombstone(h, i, FOUND_AT, 0);
         first = min(first, i);
       }
       compact(h, ld(h + VH_DEG) - dc, first, 0xffffffff);
