@@ -158,6 +158,10 @@ export class DynamicGraph {
   readonly fractionBits: number;
   readonly weightBits: number;
   readonly adaptive: boolean;
+  /** Bingo's group adaption settings (DynamicGraphOptions), as given or defaulted. */
+  readonly alpha: number;
+  readonly sparseMax: number;
+  readonly denseMinDegree: number;
   /** @internal the reference engine over this graph's pool (reads it for every backend). */
   readonly engine: Engine;
   #pool: ArrayPool | WasmPool;
@@ -203,9 +207,14 @@ export class DynamicGraph {
     if (typeof this.adaptive !== "boolean") {
       throw new InvalidArgumentError(`adaptive must be a boolean, got ${describe(options.adaptive)}`);
     }
-    const alpha = requireFinite("alpha", options.alpha ?? 0.4, 0.01, 1);
-    const sparseMax = requireInt("sparseMax", options.sparseMax ?? 16, 2, 1 << 20);
-    const denseMinDegree = requireInt("denseMinDegree", options.denseMinDegree ?? 32, 1, 2 ** 31);
+    const alpha = this.alpha = requireFinite("alpha", options.alpha ?? 0.4, 0.01, 1);
+    const sparseMax = this.sparseMax = requireInt("sparseMax", options.sparseMax ?? 16, 2, 1 << 20);
+    const denseMinDegree = this.denseMinDegree = requireInt(
+      "denseMinDegree",
+      options.denseMinDegree ?? 32,
+      1,
+      2 ** 31,
+    );
     const req = parseBackend(options.backend);
     let backend: WalkBackend;
     if (req === "auto") backend = walkKernelSync() ? "wasm" : "ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DynamicGraph, type SamplerName, SAMPLERS, walkWasmAvailable } from "../../lib/walk/mod.ts";
 import { checkInvariants } from "../../lib/walk/invariants.ts";
+import { H_ALPHA_Q16, H_DENSE_MIN_DEG, H_SPARSE_MAX } from "../../lib/walk/layout.ts";
 import { Philox } from "../../lib/core/rng.ts";
 import { InvalidArgumentError, ShapeMismatchError } from "../../lib/core/errors.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
@@ -133,6 +134,18 @@ Deno.test("Bingo with K = 1, 2, 3, 5 and 32 weight bits: invariants hold and ts 
     }
     for (const g of gs) g.free();
   }
+});
+
+Deno.test("a graph reports its adaption settings, as given or defaulted, and its pool holds them", () => {
+  const d = new DynamicGraph({ numVertices: 2 });
+  assert.deepEqual([d.alpha, d.sparseMax, d.denseMinDegree], [0.4, 16, 32]);
+  const g = small("bingo", "ts");
+  assert.deepEqual([g.alpha, g.sparseMax, g.denseMinDegree], [0.4, 4, 8]);
+  const a = new DynamicGraph({ numVertices: 2, alpha: 0.3, sparseMax: 9, denseMinDegree: 100 });
+  const m = a.engine.m;
+  assert.deepEqual([m[H_ALPHA_Q16], m[H_SPARSE_MAX], m[H_DENSE_MIN_DEG]], [Math.round(0.3 * 65536), 9, 100]);
+  assert.deepEqual([a.alpha, a.sparseMax, a.denseMinDegree], [0.3, 9, 100]);
+  for (const x of [d, g, a]) x.free();
 });
 
 Deno.test("every Bingo group kind occurs, and adaption uses less memory", () => {
