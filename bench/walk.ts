@@ -3,7 +3,9 @@
  *
  * 1. Ceilings (`machinePeaks`): STREAM triad and peak, 1 and N threads, measured first in this process.
  * 2. Sampling (mitata): `sample(hub, 4096 draws)` per sampler on a vertex of degree 2^14; ns/draw and
- *    Bingo / alias.
+ *    Bingo / alias. mitata times one sampler after another, so a change of the machine's speed between
+ *    them moves the ratio: Bingo / alias is also timed side by side, in interleaved rounds (each round
+ *    times both, in alternating order; the median of the per-round ratios).
  * 3. Streaming updates on hubs of degree 10^4 (and 10^5 in full mode): insert + delete pairs through the
  *    public API (`insertEdges`/`deleteEdges` with length-1 arrays) and straight through the kernels, timed
  *    by hand in interleaved rounds (see there why not by mitata); us/update, the API's overhead, and
@@ -89,6 +91,36 @@ printTable(
     "/ alias": ratio(nsPerDraw(s), nsPerDraw("alias")),
   })),
 );
+{
+  const rounds = args.quick ? 7 : 15, budgetMs = args.quick ? 30 : 60;
+  const pair = [sampleGraphs[SAMPLERS.indexOf("bingo")], sampleGraphs[SAMPLERS.indexOf("alias")]];
+  const perDraw = (g: DynamicGraph) => {
+    let calls = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (calls < 3 || t - t0 < budgetMs) {
+      do_not_optimize(g.sample(0, DRAWS, calls++));
+      t = performance.now();
+    }
+    return ((t - t0) * 1e6) / (calls * DRAWS);
+  };
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let bingo: number, alias: number;
+    if (r % 2 === 0) {
+      bingo = perDraw(pair[0]);
+      alias = perDraw(pair[1]);
+    } else {
+      alias = perDraw(pair[1]);
+      bingo = perDraw(pair[0]);
+    }
+    ratios.push(bingo / alias);
+  }
+  console.log(
+    `Bingo / alias sampling, ${rounds} interleaved rounds: median ${quantile(ratios, 0.5).toFixed(2)} ` +
+      `(range ${Math.min(...ratios).toFixed(2)} .. ${Math.max(...ratios).toFixed(2)})\n`,
+  );
+}
 for (const g of sampleGraphs) g.free();
 
 // ---- 3. streaming on hubs: public API and raw kernels
