@@ -267,9 +267,10 @@ function home(d: u32, hbits: u32): u32 {
   return (d * HASH_MUL) >> (32 - hbits);
 }
 
-function hashInsert(h: u32, slot: u32): void {
+// Enters slot `slot`, whose dst is d.
+function hashInsert(h: u32, slot: u32, d: u32): void {
   const hbits = ld(h + VH_CAPLOG) + 1, mask = (<u32> 1 << hbits) - 1, hp = ld(h + VH_HASH);
-  let p = home(ld(ld(h + VH_SLOTS) + 2 * slot), hbits);
+  let p = home(d, hbits);
   while (ld(hp + p) != 0) p = (p + 1) & mask;
   st(hp + p, slot + 1);
 }
@@ -327,8 +328,7 @@ function hashRemoveAt(h: u32, at: u32): void {
 
 // ---------------------------------------------------------------- capacity
 
-function ensureCap(v: u32, need: u32): void {
-  const h = vhOf(v);
+function ensureCap(h: u32, need: u32): void {
   const oldLog = ld(h + VH_CAPLOG);
   if (oldLog != 0 && need <= (<u32> 1 << oldLog)) return;
   let newLog = MIN_CAPLOG;
@@ -351,7 +351,7 @@ function relocate(h: u32, oldLog: u32, newLog: u32): void {
   st(h + VH_SLOTS, ns);
   st(h + VH_HASH, nh);
   st(h + VH_CAPLOG, newLog);
-  for (let i: u32 = 0; i < deg; i++) hashInsert(h, i);
+  for (let i: u32 = 0; i < deg; i++) hashInsert(h, i, ld(ns + 2 * i));
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const K = ld(H_K);
@@ -796,7 +796,7 @@ function insertSlot(h: u32, d: u32, w: u32): u32 {
   st(sp + 2 * i, d);
   st(sp + 2 * i + 1, w);
   st(h + VH_DEG, i + 1);
-  hashInsert(h, i);
+  hashInsert(h, i, d);
   addTotal(h, <i64> w);
   const sampler = ld(H_SAMPLER);
   let flags: u32 = 0;
@@ -886,7 +886,7 @@ function compact(h: u32, newDeg: u32, firstHole: u32, listed: u32): void {
 export function insert_one(pool: usize, v: u32, d: u32, w: u32): u32 {
   B = pool;
   const h = vhOf(v);
-  ensureCap(v, ld(h + VH_DEG) + 1);
+  ensureCap(h, ld(h + VH_DEG) + 1);
   refreshOne(h, insertSlot(h, d, w));
   st(H_EDGES, ld(H_EDGES) + 1);
   return ALLOCS;
@@ -919,7 +919,7 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
     const v = load<u32>(o), io = load<u32>(o, 4), ic = load<u32>(o, 8), dOff = load<u32>(o, 12);
     const dc = load<u32>(o, 16);
     const h = vhOf(v);
-    ensureCap(v, ld(h + VH_DEG) + ic);
+    ensureCap(h, ld(h + VH_DEG) + ic);
     let touched: u32 = 0;
     for (let e: u32 = 0; e < ic; e++) {
       const a = stage + (<usize> (io + 2 * e) << 2), w = load<u32>(a, 4);
