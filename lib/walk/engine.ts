@@ -984,6 +984,26 @@ export class Engine {
     return this.#reserveWords(newCap, 1, terms.listWords + terms.regular * newCap, 0);
   }
 
+  /**
+   * `reserveForEdit`, and how long its value holds while nothing is allocated or freed (the terms, v's slot
+   * capacity and group block then stay as they are): while v's degree is at most `degMax` (the capacity an
+   * insert then keeps is the one the bound assumed; -1 when the next insert relocates) and, when
+   * `countdownAt` >= 0, the word there (v's adaption countdown) is at least 1.
+   */
+  editBound(
+    v: number,
+    terms: { listWords: number; regular: number },
+  ): { words: number; degMax: number; countdownAt: number } {
+    const m = this.m, h = this.vh(v), K = m[H_K], gb = m[h + VH_AUX];
+    const cap = Math.max(m[h + VH_CAPLOG] ? 1 << m[h + VH_CAPLOG] : 0, 4);
+    const countdownAt = m[H_SAMPLER] === S_BINGO && gb !== 0 && m[H_ADAPT] ? gb + 8 * K - 1 : -1;
+    return {
+      words: this.reserveForEdit(v, terms),
+      degMax: m[h + VH_DEG] + 1 <= cap ? cap - 1 : -1,
+      countdownAt,
+    };
+  }
+
   // ------------------------------------------------------------------ sampling
 
   /** Slot of one weighted draw from v's out-edges (v must have at least one). */

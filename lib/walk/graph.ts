@@ -167,6 +167,8 @@ export class DynamicGraph {
   #pool: ArrayPool | WasmPool;
   #kernel: KernelExports | null;
   #scale: number;
+  /** The largest stored integer weight, 2^weightBits - 1 (kept: a streaming edit checks it). */
+  #maxWeightInt: number;
   #freed = false;
   #gpu: GpuWalker | null;
   /** Bumped by every update (the GPU copy of the pool is re-uploaded when it changed). */
@@ -182,6 +184,8 @@ export class DynamicGraph {
   #termsOf = -1;
   #termsAt = -1;
   #terms = { listWords: 0, regular: 0 };
+  /** The last streaming edit's bound (Engine.editBound), kept with the terms; null when not kept. */
+  #bound: { words: number; degMax: number; countdownAt: number } | null = null;
   /** The allocation count (allocs and frees) of the kernels or the ts engine after the last streaming edit. */
   #allocs = -1;
   /** True while a batch is in flight on the GPU or on worker threads (the pool is part way through it). */
@@ -235,6 +239,7 @@ export class DynamicGraph {
     this.backend = backend;
     this.#kernel = backend === "ts" ? null : walkKernelSync();
     this.#scale = 2 ** this.fractionBits;
+    this.#maxWeightInt = 2 ** this.weightBits - 1;
     this.#pool = this.#kernel ? new WasmPool() : new ArrayPool();
     this.#gpu = backend === "webgpu" ? new GpuWalker() : null;
     this.engine = Engine.create(this.#pool, {
@@ -302,7 +307,7 @@ export class DynamicGraph {
       throw new InvalidArgumentError(`${where} = ${describe(w)}: weights must be finite numbers > 0`);
     }
     const wi = Math.round(w * this.#scale);
-    const max = 2 ** this.weightBits - 1;
+    const max = this.#maxWeightInt;
     if (wi < 1) {
       throw new InvalidArgumentError(
         `${where} = ${w} rounds to 0 in fixed point with ${this.fractionBits} fraction bits; ` +
@@ -379,16 +384,24 @@ export class DynamicGraph {
   /**
    * Words to reserve before one streaming edit of s: Engine.reserveForEdit from the cached reserve terms
    * (afresh when they are not s's current ones), or the full bound (Engine.reserveFor, which scans s's
-   * groups) when that cannot rule out a dense group turning back into a list.
+   * groups) when that cannot rule out a dense group turning back into a list. The last edit's bound is kept
+   * with the terms (Engine.editBound says while it holds), so a run of edits on one vertex reads two words
+   * of the pool per edit to know its room.
    */
   #streamReserve(s: number): number {
     const e = this.engine;
     if (this.#termsOf !== s || this.#termsAt !== this.#version) {
       this.#terms = e.listTerms(s);
       this.#termsOf = s;
+      this.#bound = null;
+    } else if (this.#bound !== null) {
+      // nothing allocated since the bound was found: it holds while the degree and countdown allow
+      const b = this.#bound, m = e.m;
+      if (m[e.vh(s) + VH_DEG] <= b.degMax && (b.countdownAt < 0 || m[b.countdownAt] >= 1)) return b.words;
     }
-    const words = e.reserveForEdit(s, this.#terms);
-    return words >= 0 ? words : e.reserveFor(s, 1, 1); // at least the bound of one insert and of one delete
+    const b = e.editBound(s, this.#terms);
+    this.#bound = b.words >= 0 ? b : null;
+    return b.words >= 0 ? b.words : e.reserveFor(s, 1, 1); // at least the bound of one insert and of one delete
   }
 
   /** @internal the words the next streaming edit of s reserves (#streamReserve; tests check the bound). */

@@ -78,7 +78,7 @@ Deno.test("streaming reserve through the API: the cached terms are dropped when 
     const g = smallThresholdGraph(backend, 40);
     const e = g.engine, rng = new Philox(32);
     const live: Array<[number, number]> = [];
-    let batches = 0;
+    let batches = 0, kept = 0;
     for (let i = 0; i < 2500; i++) {
       if (rng.int(50) === 0) {
         // a batch on the hub: more inserts than deletes, so that lists grow outside the streaming path
@@ -96,6 +96,10 @@ Deno.test("streaming reserve through the API: the cached terms are dropped when 
       const words = g.streamReserveWords(s);
       const full = Math.max(e.reserveFor(s, 1, 0), e.reserveFor(s, 0, 1));
       assert.ok(words >= full, `${backend}: edit ${i}: reserves ${words} < reserveFor ${full}`);
+      // the bound kept from an earlier edit (Engine.editBound) is the one found afresh
+      const fresh = e.reserveForEdit(s, e.listTerms(s));
+      assert.equal(words, fresh >= 0 ? fresh : e.reserveFor(s, 1, 1), `${backend}: edit ${i}: stale bound`);
+      kept += words === fresh ? 1 : 0;
       const top = e.m[H_TOP];
       if (del) {
         const [, d] = live.splice(at, 1)[0];
@@ -107,7 +111,7 @@ Deno.test("streaming reserve through the API: the cached terms are dropped when 
       }
       assert.ok(e.m[H_TOP] - top <= words, `${backend}: edit ${i}: bump-allocated past the reserve`);
     }
-    assert.ok(batches > 20, `${backend}: only ${batches} batches`);
+    assert.ok(batches > 20 && kept > 1000, `${backend}: ${batches} batches, ${kept} bounds without a scan`);
     g.free();
   }
 });
