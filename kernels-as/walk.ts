@@ -449,26 +449,28 @@ let SLOW: u32 = 0, LISTED: u32 = 0;
 // Moves the counts of the groups in w (bits below K) by +1 (up) or -1, four groups per v128 (skipping the
 // fours with no bit of w or `also`); returns OUTSIDE when a moved count left its bound's window, and leaves
 // in SLOW the moved groups that keep members (not dense) or, on a delete, go empty, and in LISTED those of
-// w | also that were not dense.
+// w | also that were not dense. A dense group's meta word is G_DENSE itself (it keeps no list capacity;
+// lib/walk/invariants.ts checks it).
 function groupStep(gb: u32, K: u32, w: u32, up: bool, also: u32): u32 {
-  const wv = i32x4.splat(w), one = i32x4.splat(1), dense = i32x4.splat(G_DENSE), low = i32x4.splat(255);
-  const lanes = i32x4(1, 2, 4, 8);
-  let out = i32x4.splat(0), slow: u32 = 0, listed: u32 = 0;
+  const lanes = i32x4(1, 2, 4, 8), one = i32x4.splat(1), any = w | also;
+  let out = i32x4.splat(0), dense: u32 = 0, single: u32 = 0;
   for (let j: u32 = 0; j < K; j += 4) {
-    if ((((w | also) >> j) & 15) == 0) continue;
-    const t = i32x4.ne(v128.and(wv, i32x4.shl(lanes, j)), i32x4.splat(0));
+    if (((any >> j) & 15) == 0) continue;
+    const t = i32x4.eq(v128.and(i32x4.splat(w >> j), lanes), lanes); // -1 on the lanes of w's bits
     const pc = B + (<usize> (gb + j) << 2);
     const c = v128.load(pc);
     const cn = up ? i32x4.sub(c, t) : i32x4.add(c, t);
     v128.store(pc, cn);
-    const b = v128.load(B + (<usize> (gb + 6 * K + j) << 2));
-    out = v128.or(out, v128.and(t, i32x4.gt_u(i32x4.sub(b, cn), i32x4.add(i32x4.shr_u(cn, 2), one))));
-    const l = v128.not(i32x4.eq(v128.and(v128.load(B + (<usize> (gb + K + j) << 2)), low), dense));
-    listed |= <u32> i32x4.bitmask(l) << j;
-    slow |= <u32> i32x4.bitmask(v128.and(t, up ? l : v128.or(l, i32x4.eq(c, one)))) << j;
+    // inside the window: b - c <= c/4 + 1, unsigned (c > b wraps b - c around)
+    const lim = i32x4.add(i32x4.shr_u(cn, 2), one);
+    const d = i32x4.sub(v128.load(B + (<usize> (gb + 6 * K + j) << 2)), cn);
+    out = v128.or(out, v128.andnot(t, i32x4.eq(i32x4.max_u(d, lim), lim)));
+    const meta = v128.load(B + (<usize> (gb + K + j) << 2));
+    dense |= <u32> i32x4.bitmask(i32x4.eq(meta, i32x4.splat(G_DENSE))) << j;
+    if (!up) single |= <u32> i32x4.bitmask(i32x4.eq(c, one)) << j;
   }
-  SLOW = slow;
-  LISTED = listed & (w | also);
+  SLOW = w & (~dense | single);
+  LISTED = any & ~dense;
   return <u32> v128.any_true(out);
 }
 

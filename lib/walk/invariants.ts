@@ -125,6 +125,8 @@ export function checkInvariants(g: DynamicGraph): string[] {
           if (kind === G_REGULAR) used += cap;
         }
         if (kind > G_DENSE) bad.push(`v${v} group ${k}: unknown kind ${kind}`);
+        // the kernels find dense groups by their whole meta word (a dense group keeps no list capacity)
+        if (kind === G_DENSE && meta !== G_DENSE) bad.push(`v${v} group ${k}: dense with meta ${meta}`);
         // whether or not the adaption pass ran (its countdown may skip it), no kind change is due
         if (m[H_ADAPT] && c > 0) {
           const A = m[H_ALPHA_Q16], sparseMax = m[H_SPARSE_MAX];
