@@ -475,7 +475,7 @@ function groupStep(gb: u32, K: u32, w: u32, up: bool, also: u32): u32 {
 }
 
 // Adds slot i to the members of group k (not dense), which had c before the edit; returns DUE or 0. A dense
-// group keeps no members: its count is the whole edit (the callers' loops, which also check the window).
+// group keeps no members: its count is the whole edit (groupStep moves the counts and checks the windows).
 function groupAdd(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
   const kind = ld(gb + K + k) & 255;
   if (kind == G_EMPTY) {
@@ -741,12 +741,12 @@ function settle(h: u32, gb: u32, K: u32, edits: u32, flags: u32): void {
   else st(gb + 8 * K - 1, adaptive ? q - edits : 0);
 }
 
-// After `edits` single-edge edits of the vertex with header h that moved the counts of the groups in `touched` (group bits, the OR
-// of the edited weights; lib/walk/engine.ts refresh). Bingo: one pass over the touched groups finds a count
-// outside its bound's window (c <= b <= c + c/4 + 1; bounds are 0 or at least 2, so this also says "b = 0"
-// for an empty group) and a group due a sparse <-> regular change (#countDue). The groups not touched have
-// not moved since the last refresh left every one inside its window and none due, so this is the check
-// over all K (then `settle`).
+// After `edits` single-edge edits of the vertex with header h that moved the counts of the groups in
+// `touched` (group bits, the OR of the edited weights; lib/walk/engine.ts refresh). Bingo: one pass over the
+// touched groups finds a count outside its bound's window (c <= b <= c + c/4 + 1; bounds are 0 or at least
+// 2, so this also says "b = 0" for an empty group) and a group due a sparse <-> regular change (#countDue).
+// The groups not touched have not moved since the last refresh left every one inside its window and none
+// due, so this is the check over all K (then `settle`).
 function refresh(h: u32, edits: u32, touched: u32): void {
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
