@@ -32,7 +32,12 @@ import { bench, do_not_optimize, run } from "mitata";
 import { DynamicGraph, type SamplerName } from "../lib/walk/mod.ts";
 import { walkKernelSync } from "../lib/walk/pool.ts";
 import type { WasmPool } from "../lib/walk/pool.ts";
-import { buildGraph, rmatWorkload, updateThroughput } from "../lib/experiments/bingo.ts";
+import {
+  buildGraph,
+  pairedSamplingRatios,
+  rmatWorkload,
+  updateThroughput,
+} from "../lib/experiments/bingo.ts";
 import { Philox } from "../lib/core/rng.ts";
 import { quantile } from "../lib/core/stats.ts";
 import { getPool, shutdownPools } from "../lib/runtime/pool.ts";
@@ -92,30 +97,15 @@ printTable(
   })),
 );
 {
-  const rounds = args.quick ? 7 : 15, budgetMs = args.quick ? 30 : 60;
-  const pair = [sampleGraphs[SAMPLERS.indexOf("bingo")], sampleGraphs[SAMPLERS.indexOf("alias")]];
-  const perDraw = (g: DynamicGraph) => {
-    let calls = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (calls < 3 || t - t0 < budgetMs) {
-      do_not_optimize(g.sample(0, DRAWS, calls++));
-      t = performance.now();
-    }
-    return ((t - t0) * 1e6) / (calls * DRAWS);
-  };
-  const ratios: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let bingo: number, alias: number;
-    if (r % 2 === 0) {
-      bingo = perDraw(pair[0]);
-      alias = perDraw(pair[1]);
-    } else {
-      alias = perDraw(pair[1]);
-      bingo = perDraw(pair[0]);
-    }
-    ratios.push(bingo / alias);
-  }
+  const rounds = args.quick ? 7 : 15;
+  const ratios = pairedSamplingRatios(
+    sampleGraphs[SAMPLERS.indexOf("bingo")],
+    sampleGraphs[SAMPLERS.indexOf("alias")],
+    0,
+    args.quick ? 400000 : 800000, // about 30 and 60 ms of draws per timing
+    1,
+    rounds,
+  );
   console.log(
     `Bingo / alias sampling, ${rounds} interleaved rounds: median ${quantile(ratios, 0.5).toFixed(2)} ` +
       `(range ${Math.min(...ratios).toFixed(2)} .. ${Math.max(...ratios).toFixed(2)})\n`,

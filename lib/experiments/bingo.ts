@@ -190,17 +190,17 @@ export function samplingNanos(g: DynamicGraph, v: number, count: number, seed: n
 
 /**
  * Nanoseconds per draw of graph a over graph b from the same vertex v, timed side by side: `rounds` rounds,
- * each timing `count` draws from a and from b in alternating order; the median of the per-round ratios (so
- * a change of the machine's speed between two samplers' timings does not decide it).
+ * each timing `count` draws from a and from b in alternating order; the per-round ratios (their median is
+ * the figure: a change of the machine's speed between two samplers' timings does not decide it).
  */
-export function pairedSamplingRatio(
+export function pairedSamplingRatios(
   a: DynamicGraph,
   b: DynamicGraph,
   v: number,
   count: number,
   seed: number,
   rounds = 9,
-): number {
+): number[] {
   a.sample(v, Math.min(count, 1000), seed);
   b.sample(v, Math.min(count, 1000), seed);
   const time = (g: DynamicGraph, r: number) => {
@@ -218,7 +218,7 @@ export function pairedSamplingRatio(
       ratios.push(time(a, r) / tb);
     }
   }
-  return quantile(ratios, 0.5);
+  return ratios;
 }
 
 /** Walk steps/s of DeepWalk from every vertex with a given thread count. */
@@ -411,7 +411,10 @@ export async function run(options: BingoOptions = {}): Promise<Report> {
     if (s === "bingo" || s === "alias") kept.set(s, g);
     else g.free();
   }
-  const drawRatio = pairedSamplingRatio(kept.get("bingo")!, kept.get("alias")!, top, 30000, seed);
+  const drawRatio = quantile(
+    pairedSamplingRatios(kept.get("bingo")!, kept.get("alias")!, top, 30000, seed),
+    0.5,
+  );
   for (const g of kept.values()) g.free();
   prog.tick();
   await shutdownPools();
