@@ -358,7 +358,7 @@ function relocate(h: u32, oldLog: u32, newLog: u32): void {
     let gb = ld(h + VH_AUX);
     if (gb == 0) {
       gb = alloc(sizeClass(max(8 * K, 10))); // lib/walk/layout.ts groupBlockWords
-      mfill(gb, 8 * K);
+      mfill(gb, max(8 * K, 10));
       st(h + VH_AUX, gb);
     }
     for (let k: u32 = 0; k < K; k++) {
@@ -442,40 +442,36 @@ function dueAfter(gb: u32, K: u32, k: u32, c: u32): u32 {
   return (kind == G_SPARSE && c > sparseMax) || (kind == G_REGULAR && (c << 1) < sparseMax) ? DUE : 0;
 }
 
-// Groups of the last groupStep that need their members edited (listed, or going empty on a delete), and
-// all of its groups that were not dense.
-let SLOW: u32 = 0, LISTED: u32 = 0;
+// The group block's dense mask word (lib/walk/layout.ts groupDenseMaskWord): bit k, group k is dense.
+// @ts-ignore: decorator
+@inline function maskAt(gb: u32, K: u32): u32 {
+  return gb + (K == 1 ? 8 : 8 * K - 2);
+}
+
+// Groups of the last groupStep that need their members edited: not dense, or going empty on a delete.
+let SLOW: u32 = 0;
 
 // Moves the counts of the groups in w (bits below K) by +1 (up) or -1, four groups per v128 (skipping the
-// fours with no bit of w or `also`); returns OUTSIDE when a moved count left its bound's window, and leaves
-// in SLOW the moved groups that keep members (not dense) or, on a delete, go empty, and in LISTED those of
-// w | also that were not dense. A dense group's meta word is G_DENSE itself (it keeps no list capacity;
-// lib/walk/invariants.ts checks it).
-function groupStep(gb: u32, K: u32, w: u32, up: bool, also: u32): u32 {
-  const lanes = i32x4(1, 2, 4, 8), one = i32x4.splat(1), any = w | also;
-  let out = i32x4.splat(0), dense: u32 = 0, single: u32 = 0;
+// fours with no bit of w), and leaves in SLOW those of them that are not in `dense` (the vertex's dense
+// mask) or, on a delete, go empty. Nothing else: a listed group checks its own window as its members are
+// edited, and the countdown covers the dense groups' windows (settle).
+function groupStep(gb: u32, K: u32, w: u32, up: bool, dense: u32): void {
+  const lanes = i32x4(1, 2, 4, 8), one = i32x4.splat(1);
+  let single: u32 = 0;
   for (let j: u32 = 0; j < K; j += 4) {
-    if (((any >> j) & 15) == 0) continue;
+    if (((w >> j) & 15) == 0) continue;
     const t = i32x4.eq(v128.and(i32x4.splat(w >> j), lanes), lanes); // -1 on the lanes of w's bits
     const pc = B + (<usize> (gb + j) << 2);
     const c = v128.load(pc);
-    const cn = up ? i32x4.sub(c, t) : i32x4.add(c, t);
-    v128.store(pc, cn);
-    // inside the window: b - c <= c/4 + 1, unsigned (c > b wraps b - c around)
-    const lim = i32x4.add(i32x4.shr_u(cn, 2), one);
-    const d = i32x4.sub(v128.load(B + (<usize> (gb + 6 * K + j) << 2)), cn);
-    out = v128.or(out, v128.andnot(t, i32x4.eq(i32x4.max_u(d, lim), lim)));
-    const meta = v128.load(B + (<usize> (gb + K + j) << 2));
-    dense |= <u32> i32x4.bitmask(i32x4.eq(meta, i32x4.splat(G_DENSE))) << j;
+    v128.store(pc, up ? i32x4.sub(c, t) : i32x4.add(c, t));
     if (!up) single |= <u32> i32x4.bitmask(i32x4.eq(c, one)) << j;
   }
   SLOW = w & (~dense | single);
-  LISTED = any & ~dense;
-  return <u32> v128.any_true(out);
 }
 
-// Adds slot i to the members of group k (not dense), which had c before the edit; returns DUE or 0. A dense
-// group keeps no members: its count is the whole edit (groupStep moves the counts and checks the windows).
+// Adds slot i to the members of group k (not dense), which had c before the edit; returns DUE and OUTSIDE
+// (its count left its bound's window) or 0. A dense group keeps no members: its count is the whole edit
+// (groupStep moves the counts).
 function groupAdd(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
   const kind = ld(gb + K + k) & 255;
   if (kind == G_EMPTY) {
@@ -500,11 +496,11 @@ function groupAdd(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
     st(list + c, i);
     st(ld(gb + 3 * K + k) + i, c);
   }
-  return dueAfter(gb, K, k, c + 1);
+  return dueAfter(gb, K, k, c + 1) | outside(c + 1, ld(gb + 6 * K + k));
 }
 
-// Removes slot i from group k, which had c members before the edit, when it is listed or goes empty;
-// returns DUE or 0.
+// Removes slot i from group k, which had c members before the edit, when it is listed or goes empty (then
+// out of the dense mask too); returns DUE and OUTSIDE or 0 (as groupAdd).
 function groupRemove(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
   const kind = ld(gb + K + k) & 255;
   if (kind == G_SPARSE) {
@@ -521,8 +517,9 @@ function groupRemove(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
   if (c == 1) {
     freeList(gb, K, k, h);
     st(gb + K + k, G_EMPTY);
+    st(maskAt(gb, K), ld(maskAt(gb, K)) & ~(<u32> 1 << k));
   }
-  return dueAfter(gb, K, k, c - 1);
+  return dueAfter(gb, K, k, c - 1) | outside(c - 1, ld(gb + 6 * K + k));
 }
 
 function groupMove(gb: u32, K: u32, k: u32, from: u32, to: u32): void {
@@ -718,27 +715,48 @@ function adaptSlack(h: u32, gb: u32, K: u32): u32 {
   return <u32> q;
 }
 
-// The adaption pass (when `adaptNow`; then a fresh countdown, else `q`) and the rebuild of the alias table
-// over the groups (when `rebuildNow`), out of refresh's line: both are rare on a vertex with large groups.
-function refreshGroups(h: u32, gb: u32, K: u32, adaptNow: bool, rebuildNow: bool, q: u32): void {
-  let nq = q;
-  if (adaptNow) {
-    adapt(h, gb, K);
-    nq = adaptSlack(h, gb, K);
+// How many single-edge edits a count c inside bound b's window can take and stay inside it
+// (lib/walk/layout.ts windowSlack).
+// @ts-ignore: decorator
+@inline function windowSlack(c: u32, b: u32): u32 {
+  const y = b - 1;
+  return min(b - c, c - (y - y / 5));
+}
+
+// Writes v's dense mask and countdown (lib/walk/layout.ts): the fewest edits before a dense group's count
+// could leave its window or, with adaption on, any group could be due a change of kind (adaptSlack).
+function writeCountdown(h: u32, gb: u32, K: u32): void {
+  let mask: u32 = 0, q: u32 = 0xffffffff;
+  for (let k: u32 = 0; k < K; k++) {
+    if (ld(gb + K + k) != G_DENSE) continue;
+    mask |= <u32> 1 << k;
+    q = min(q, windowSlack(ld(gb + k), ld(gb + 6 * K + k)));
   }
-  if (rebuildNow) rebuildGroupAlias(h, gb, K);
-  st(gb + 8 * K - 1, nq);
+  if (ld(H_ADAPT) != 0) q = min(q, adaptSlack(h, gb, K));
+  st(maskAt(gb, K), mask);
+  st(gb + 8 * K - 1, q);
+}
+
+// The slow half of Bingo's refresh (lib/walk/engine.ts #settleGroups): the adaption pass (a no-op unless a
+// group is due a change of kind), a rebuild of the alias table over the groups if any count is outside its
+// bound's window, a fresh dense mask and countdown. Out of the edits' line: rare on a vertex with large
+// groups.
+function settleGroups(h: u32, gb: u32, K: u32): void {
+  let rebuild: u32 = 0;
+  for (let k: u32 = 0; k < K; k++) rebuild |= outside(ld(gb + k), ld(gb + 6 * K + k));
+  if (ld(H_ADAPT) != 0) adapt(h, gb, K);
+  if (rebuild != 0) rebuildGroupAlias(h, gb, K);
+  writeCountdown(h, gb, K);
 }
 
 // Bingo's refresh once the check over the touched groups said `flags` (OUTSIDE | DUE; a single-edge edit
-// gets them from its group edits). Adaption runs when the countdown does not cover the edits or a group
-// is due; the countdown is kept in the group block's last word, read before and written after the rebuild
-// (whose scratch may reach it).
+// gets them from its listed groups' edits): while the countdown covers the edits and neither flag is up
+// (DUE counts with adaption on), the countdown goes down by `edits` and that is all.
 function settle(h: u32, gb: u32, K: u32, edits: u32, flags: u32): void {
-  const q = ld(gb + 8 * K - 1), adaptive = ld(H_ADAPT) != 0, rebuild = (flags & OUTSIDE) != 0;
-  if (adaptive && (q < edits || (flags & DUE) != 0)) refreshGroups(h, gb, K, true, rebuild, 0);
-  else if (rebuild) refreshGroups(h, gb, K, false, true, adaptive ? q - edits : 0);
-  else st(gb + 8 * K - 1, adaptive ? q - edits : 0);
+  const at = gb + 8 * K - 1, q = ld(at);
+  if (ld(H_ADAPT) == 0) flags &= OUTSIDE;
+  if (q >= edits && flags == 0) st(at, q - edits);
+  else settleGroups(h, gb, K);
 }
 
 // After `edits` single-edge edits of the vertex with header h that moved the counts of the groups in
@@ -746,7 +764,7 @@ function settle(h: u32, gb: u32, K: u32, edits: u32, flags: u32): void {
 // touched groups finds a count outside its bound's window (c <= b <= c + c/4 + 1; bounds are 0 or at least
 // 2, so this also says "b = 0" for an empty group) and a group due a sparse <-> regular change (#countDue).
 // The groups not touched have not moved since the last refresh left every one inside its window and none
-// due, so this is the check over all K (then `settle`).
+// due (then `settle`).
 function refresh(h: u32, edits: u32, touched: u32): void {
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
@@ -782,8 +800,8 @@ function refresh(h: u32, edits: u32, touched: u32): void {
   }
 }
 
-// refresh after one single-edge edit whose group edits said `flags`: Bingo's check over that edit's groups
-// was made as it moved them.
+// refresh after one single-edge edit whose group edits said `flags`: Bingo's listed groups checked their
+// windows as their members were edited, and the countdown covers the dense ones' (settle).
 function refreshOne(h: u32, flags: u32): void {
   const gb = ld(h + VH_AUX);
   if (ld(H_SAMPLER) != S_BINGO) refresh(h, 1, 0);
@@ -791,6 +809,13 @@ function refreshOne(h: u32, flags: u32): void {
 }
 
 // ---------------------------------------------------------------- edits
+
+// The groups of the vertex with header h that are not dense (Bingo; all groups for the other samplers).
+function listedOf(h: u32): u32 {
+  if (ld(H_SAMPLER) != S_BINGO) return 0xffffffff;
+  const gb = ld(h + VH_AUX);
+  return ~ld(maskAt(gb, ld(H_K)));
+}
 
 // Appends edge (d, w) to the vertex with header h; returns its group edits' OUTSIDE | DUE (Bingo; else 0).
 function insertSlot(h: u32, d: u32, w: u32): u32 {
@@ -804,7 +829,7 @@ function insertSlot(h: u32, d: u32, w: u32): u32 {
   let flags: u32 = 0;
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    flags = groupStep(gb, K, w, true, 0);
+    groupStep(gb, K, w, true, ld(maskAt(gb, K)));
     for (let b = SLOW; b != 0; b &= b - 1) {
       const k = ctz(b);
       flags |= groupAdd(h, gb, K, k, i, ld(gb + k) - 1);
@@ -817,15 +842,14 @@ function insertSlot(h: u32, d: u32, w: u32): u32 {
 }
 
 // Tombstones slot i, whose entry sits at hash position `at` (FOUND_AT of the hashFind that found it);
-// returns its group edits' OUTSIDE | DUE (Bingo; else 0). Bingo leaves in LISTED the listed groups of its
-// weight and of `also` (the weight of the tail a streaming delete moves next).
-function tombstone(h: u32, i: u32, at: u32, also: u32): u32 {
+// returns its group edits' OUTSIDE | DUE (Bingo; else 0).
+function tombstone(h: u32, i: u32, at: u32): u32 {
   const sp = ld(h + VH_SLOTS), w = ld(sp + 2 * i + 1);
   const sampler = ld(H_SAMPLER);
   let flags: u32 = 0;
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
-    flags = groupStep(gb, K, w, false, also);
+    groupStep(gb, K, w, false, ld(maskAt(gb, K)));
     for (let b = SLOW; b != 0; b &= b - 1) {
       const k = ctz(b);
       flags |= groupRemove(h, gb, K, k, i, ld(gb + k) + 1);
@@ -841,8 +865,8 @@ function tombstone(h: u32, i: u32, at: u32, also: u32): u32 {
 }
 
 // Moves live slot t into hole i (t > i): groups, hash, sampler index. Bingo edits the members of the groups
-// in `listed` that are not dense (all groups, or the LISTED of a delete's groupStep: a group that went
-// empty there holds no live slot).
+// in `listed` that are not dense (all groups, or those out of the dense mask: a group a streaming delete
+// took out of it by emptying holds no live slot).
 function moveSlot(h: u32, t: u32, i: u32, listed: u32): void {
   const sp = ld(h + VH_SLOTS), w = ld(sp + 2 * t + 1);
   const sampler = ld(H_SAMPLER);
@@ -901,10 +925,10 @@ export function delete_one(pool: usize, v: u32, d: u32): i32 {
   const h = vhOf(v);
   const i = hashFind(h, d);
   if (i < 0) return -1;
-  // one hole: the tail fills it (compact's loop, unrolled); the tail's listed groups come from groupStep
+  // one hole: the tail fills it (compact's loop, unrolled), past the dense groups of the mask
   const last = ld(h + VH_DEG) - 1;
-  const flags = tombstone(h, <u32> i, FOUND_AT, ld(ld(h + VH_SLOTS) + 2 * last + 1));
-  if (<u32> i < last) moveSlot(h, last, <u32> i, LISTED);
+  const flags = tombstone(h, <u32> i, FOUND_AT);
+  if (<u32> i < last) moveSlot(h, last, <u32> i, listedOf(h));
   st(h + VH_DEG, last);
   refreshOne(h, flags);
   st(H_EDGES, ld(H_EDGES) - 1);
@@ -933,7 +957,7 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
       for (let e: u32 = 0; e < dc; e++) {
         const i = <u32> hashFind(h, load<u32>(stage + (<usize> (dOff + e) << 2)));
         touched |= ld(ld(h + VH_SLOTS) + 2 * i + 1);
-        tombstone(h, i, FOUND_AT, 0);
+        tombstone(h, i, FOUND_AT);
         first = min(first, i);
       }
       compact(h, ld(h + VH_DEG) - dc, first, 0xffffffff);

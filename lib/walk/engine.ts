@@ -16,6 +16,8 @@ import {
   G_SPARSE,
   groupBlockWords,
   groupBound,
+  groupCountdownWord,
+  groupDenseMaskWord,
   H_ADAPT,
   H_ALPHA_Q16,
   H_CAP,
@@ -48,6 +50,7 @@ import {
   VH_TOTHI,
   VH_TOTLO,
   VH_WORDS,
+  windowSlack,
 } from "./layout.ts";
 
 const TWO32 = 4294967296;
@@ -413,7 +416,7 @@ export class Engine {
       let gb = m[h + VH_AUX];
       if (gb === 0) {
         gb = this.alloc(sizeClass(groupBlockWords(K)));
-        m.fill(0, gb, gb + 8 * K);
+        m.fill(0, gb, gb + groupBlockWords(K));
         m[h + VH_AUX] = gb;
       }
       for (let k = 0; k < K; k++) {
@@ -627,28 +630,72 @@ export class Engine {
   }
 
   /**
-   * Adaption after `edits` single-edge edits of v whose counts moved in the groups of `touched`: skipped
-   * while the countdown (the last word of the group block) covers them and no touched group is due a
-   * sparse <-> regular change, else a pass and a fresh countdown. Returns the countdown to store.
+   * Bingo's refresh after `edits` single-edge edits of v that moved the counts of the groups in `touched`,
+   * when `outside` says whether a count left its bound's window. While the countdown (layout.ts) covers the
+   * edits, nothing left a window and no touched group is due a sparse <-> regular change, the countdown goes
+   * down by `edits` and that is all; otherwise `#settleGroups`. A count outside its window can only be a
+   * touched listed group's while the countdown covers the edits, which is what a single-edge kernel edit
+   * checks (kernels-as/walk.ts settle).
    */
-  #adaptCounted(h: number, gb: number, K: number, edits: number, touched: number): number {
-    const m = this.m, q = m[gb + 8 * K - 1];
-    if (!m[H_ADAPT]) return 0;
-    if (q >= edits && !this.#countDue(gb, K, touched)) return q - edits;
-    this.#adapt(h, gb, K);
-    return this.#adaptSlack(h, gb, K);
+  #refreshGroups(h: number, gb: number, K: number, edits: number, touched: number, outside: boolean): void {
+    const m = this.m, at = gb + groupCountdownWord(K), q = m[at];
+    if (q >= edits && !outside && !(m[H_ADAPT] && this.#countDue(gb, K, touched))) m[at] = q - edits;
+    else this.#settleGroups(h, gb, K);
   }
 
   /**
-   * Group adaption of v's Bingo groups alone (the first half of `refresh`) after `edits` single-edge edits,
-   * for a caller that builds the alias table over the groups elsewhere (the WebGPU batch path); adaption
-   * changes representations, not counts, so an alias table built before or after it is the same.
+   * The slow half of a Bingo refresh: the adaption pass (a no-op unless a group is due a change of kind,
+   * which the countdown rules out while it lasts), a rebuild of the alias table over the groups if any
+   * count is outside its bound's window, then the dense mask and a fresh countdown
+   * (`#writeCountdown`).
+   */
+  #settleGroups(h: number, gb: number, K: number): void {
+    const rebuild = !this.#boundsHold(gb, K, ALL_GROUPS);
+    if (this.m[H_ADAPT]) this.#adapt(h, gb, K);
+    if (rebuild) this.#rebuildGroupAlias(h, gb, K);
+    this.#writeCountdown(h, gb, K);
+  }
+
+  /** Writes v's dense mask and a fresh countdown (`#countdownOf`); every group must be inside its window. */
+  #writeCountdown(h: number, gb: number, K: number): void {
+    const { countdown, denseMask } = this.#countdownOf(h, gb, K);
+    this.m[gb + groupDenseMaskWord(K)] = denseMask;
+    this.m[gb + groupCountdownWord(K)] = countdown;
+  }
+
+  /**
+   * v's dense mask, and a fresh countdown: the fewest edits before a dense group's count could leave its
+   * window (layout.ts windowSlack) or, with adaption on, before any group could be due a change of kind
+   * (#adaptSlack).
+   */
+  #countdownOf(h: number, gb: number, K: number): { countdown: number; denseMask: number } {
+    const m = this.m;
+    let denseMask = 0, q = 0xffffffff;
+    for (let k = 0; k < K; k++) {
+      if (m[gb + K + k] !== G_DENSE) continue;
+      denseMask = (denseMask | (1 << k)) >>> 0;
+      q = Math.min(q, windowSlack(m[gb + k], m[gb + 6 * K + k]));
+    }
+    if (m[H_ADAPT]) q = Math.min(q, this.#adaptSlack(h, gb, K));
+    return { countdown: q, denseMask };
+  }
+
+  /** The dense mask and countdown a Bingo refresh's slow half would write for v now (invariant checks). */
+  freshCountdown(v: number): { countdown: number; denseMask: number } {
+    const h = this.vh(v);
+    return this.#countdownOf(h, this.m[h + VH_AUX], this.m[H_K]);
+  }
+
+  /**
+   * Bingo's refresh of v after a WebGPU batch of `edits` edits (the batch path's host half): the device
+   * applied the edits and rebuilt the alias table over the groups when a count had left its window, and
+   * then wrote 0 to the countdown (walk_update.wgsl), so this takes the slow half exactly when the CPU
+   * batch path would (`#refreshGroups`); every bound holds by now, so it never rebuilds again.
    */
   adaptGroups(v: number, edits: number): void {
     const m = this.m, h = this.vh(v), gb = m[h + VH_AUX];
     if (m[H_SAMPLER] !== S_BINGO || gb === 0) return;
-    const K = m[H_K];
-    m[gb + 8 * K - 1] = this.#adaptCounted(h, gb, K, edits, ALL_GROUPS);
+    this.#refreshGroups(h, gb, m[H_K], edits, ALL_GROUPS, false);
   }
 
   /**
@@ -771,10 +818,11 @@ export class Engine {
 
   /**
    * Brings v's sampler index up to date after `edits` single-edge edits (one rebuild per touched vertex).
-   * Bingo: group adaption (unless its countdown covers the edits), then a rebuild of the alias table over
-   * the groups if a count left its bound's window; the countdown is kept in the group block's last word
-   * (read before and written after the rebuild, whose scratch may reach it). `touched` holds the group bits
-   * whose counts the edits moved (the OR of the inserted and deleted weights; all groups when unknown).
+   * Bingo: nothing but the countdown while it covers the edits, no touched count left its bound's window
+   * and no touched group is due a sparse <-> regular change; else the adaption pass, a rebuild of the alias
+   * table over the groups if a count left its window, and a fresh countdown (`#refreshGroups`, layout.ts).
+   * `touched` holds the group bits whose counts the edits moved (the OR of the inserted and deleted
+   * weights; all groups when unknown).
    */
   refresh(v: number, edits: number, touched = ALL_GROUPS): void {
     const m = this.m, h = this.vh(v), sampler = m[H_SAMPLER];
@@ -782,9 +830,7 @@ export class Engine {
       const gb = m[h + VH_AUX];
       if (gb === 0) return;
       const K = m[H_K];
-      const q = this.#adaptCounted(h, gb, K, edits, touched);
-      if (!this.#boundsHold(gb, K, touched)) this.#rebuildGroupAlias(h, gb, K);
-      m[gb + 8 * K - 1] = q;
+      this.#refreshGroups(h, gb, K, edits, touched, !this.#boundsHold(gb, K, touched));
     } else if (sampler === S_ALIAS) {
       if (m[h + VH_EXTRA] !== 0 && m[h + VH_CAPLOG] !== 0) this.#rebuildAlias(h);
     } else if (sampler === S_ITS) {
@@ -979,7 +1025,7 @@ export class Engine {
    */
   reserveForEdit(v: number, terms: { listWords: number; regular: number }): number {
     const m = this.m, h = this.vh(v), K = m[H_K], gb = m[h + VH_AUX];
-    if (m[H_SAMPLER] === S_BINGO && gb !== 0 && m[H_ADAPT] && m[gb + 8 * K - 1] < 1) return -1;
+    if (m[H_SAMPLER] === S_BINGO && gb !== 0 && m[H_ADAPT] && m[gb + groupCountdownWord(K)] < 1) return -1;
     const newCap = this.#capAfter(h, 1);
     return this.#reserveWords(newCap, 1, terms.listWords + terms.regular * newCap, 0);
   }
@@ -996,7 +1042,7 @@ export class Engine {
   ): { words: number; degMax: number; countdownAt: number } {
     const m = this.m, h = this.vh(v), K = m[H_K], gb = m[h + VH_AUX];
     const cap = Math.max(m[h + VH_CAPLOG] ? 1 << m[h + VH_CAPLOG] : 0, 4);
-    const countdownAt = m[H_SAMPLER] === S_BINGO && gb !== 0 && m[H_ADAPT] ? gb + 8 * K - 1 : -1;
+    const countdownAt = m[H_SAMPLER] === S_BINGO && gb !== 0 && m[H_ADAPT] ? gb + groupCountdownWord(K) : -1;
     return {
       words: this.reserveForEdit(v, terms),
       degMax: m[h + VH_DEG] + 1 <= cap ? cap - 1 : -1,

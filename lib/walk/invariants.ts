@@ -2,7 +2,8 @@
  * Structural invariants of a graph's pool, checked from TypeScript for any backend: slots, hash, totals,
  * Bingo groups (counts equal bit counts over live edges; lists, inverse indices and kinds consistent; no
  * selectable empty group; the alias table reproduces the bounded group masses, each count inside its
- * bound's window; no group due a change of kind), the baselines' indexes, and the allocator's accounting.
+ * bound's window; no group due a change of kind; the dense mask exact and the countdown no larger than a
+ * fresh one), the baselines' indexes, and the allocator's accounting.
  *
  * @module
  */
@@ -17,6 +18,8 @@ import {
   G_SPARSE,
   GROUP_KINDS,
   groupBlockWords,
+  groupCountdownWord,
+  groupDenseMaskWord,
   H_ADAPT,
   H_ALPHA_Q16,
   H_DENSE_MIN_DEG,
@@ -142,6 +145,12 @@ export function checkInvariants(g: DynamicGraph): string[] {
         }
       }
       if (m[h + VH_EXTRA] !== cols) bad.push(`v${v}: alias has ${m[h + VH_EXTRA]} columns, ${cols} groups`);
+      // the dense mask is exact; the countdown never promises more edits than a fresh one would (each
+      // edit lowers a fresh countdown by at most one, and the kept one by exactly one)
+      const fresh = e.freshCountdown(v);
+      const mask = m[gb + groupDenseMaskWord(K)], q = m[gb + groupCountdownWord(K)];
+      if (mask !== fresh.denseMask) bad.push(`v${v}: dense mask ${mask} != ${fresh.denseMask}`);
+      if (q > fresh.countdown) bad.push(`v${v}: countdown ${q} > ${fresh.countdown} (layout.ts)`);
       if (cols > 0) {
         const W = mass.reduce((a, b) => a + b, 0);
         const got = new Array(K).fill(0);

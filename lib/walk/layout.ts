@@ -67,10 +67,17 @@ export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as con
 /**
  * A Bingo group block of K groups has 8K words: cnt[K], meta[K], ptr[K], inv[K] (per group), then the alias
  * table over the non-empty groups: threshold[K], pair[K] (column group | alias group << 8), then K f64 of
- * scratch for the alias construction, whose first K words keep each group's count bound between builds and
- * whose last word keeps the adaption countdown (single-edge edits before a change of degree could make
- * any group due a change of kind, so the adaption pass can be skipped until then unless a group the edits
- * touched is due a sparse <-> regular change; read before and written after a rebuild).
+ * scratch for the alias construction. Between builds that scratch keeps, in its first K words, each
+ * group's count bound; in its last word (`groupCountdownWord`), the countdown; and in
+ * `groupDenseMaskWord` (the word before the countdown, or the block's ninth word when K = 1), the mask of
+ * the dense groups. The rebuild may overwrite all three: they are read before it and written after it.
+ *
+ * The countdown is the number of single-edge edits the vertex can take before any group could be due a
+ * change of kind (dense <-> listed: Engine #adaptSlack) or a dense group's count could leave its bound's
+ * window (`windowSlack`), whichever is fewer. While it covers the edits, the adaption pass and the check of
+ * the dense groups' windows are skipped (a listed group's own window and its sparse <-> regular change are
+ * checked as its members are edited), so a streaming edit of a hub moves its dense groups' counts and
+ * nothing else. The mask lets it find its listed groups without reading their kinds.
  *
  * The alias table is built over bounded masses `B_k 2^k` with `B_k = groupBound(c_k) >= c_k`, and a draw
  * that picks group k draws r uniform in {0..B_k-1} (WalkRng.int) and keeps the group when r < c_k
@@ -83,10 +90,20 @@ export const GB_WORDS_PER_GROUP = 8;
 
 /**
  * Words allocated for a group block of K groups: 8K, and at least 10 so that the kernels' four-group steps
- * (v128 loads of four counts, kinds or bounds) stay inside the block when K = 1.
+ * (v128 loads of four counts) stay inside the block when K = 1 and the dense mask has a word of its own.
  */
 export function groupBlockWords(K: number): number {
   return Math.max(GB_WORDS_PER_GROUP * K, 10);
+}
+
+/** The group block's countdown word (see above): the last word of the alias construction's scratch. */
+export function groupCountdownWord(K: number): number {
+  return 8 * K - 1;
+}
+
+/** The group block's dense-mask word (bit k: group k is dense): the word before the countdown, or 8 when K = 1. */
+export function groupDenseMaskWord(K: number): number {
+  return K === 1 ? 8 : 8 * K - 2;
 }
 
 /** The count bound a rebuild gives a group of `c` members: 0 for an empty group, else c + c/8 + 1. */
@@ -101,6 +118,16 @@ export function groupBound(c: number): number {
  */
 export function boundHolds(c: number, b: number): boolean {
   return c <= b && b <= c + (c >>> 2) + 1;
+}
+
+/**
+ * How many single-edge edits (each moves c by one) a count c inside bound b's window (`boundHolds`, b >= 1)
+ * can take and stay inside it: up to b - c increments, and decrements down to the least x with
+ * x + x/4 + 1 >= b, which is (b - 1) - floor((b - 1) / 5).
+ */
+export function windowSlack(c: number, b: number): number {
+  const y = b - 1;
+  return Math.min(b - c, c - (y - Math.floor(y / 5)));
 }
 /** Smallest slot capacity (log2). */
 export const MIN_CAPLOG = 2;

@@ -83,6 +83,7 @@ import {
   G_ONE,
   G_REGULAR,
   G_SPARSE,
+  groupBlockWords,
   H_ADAPT,
   H_CAP,
   H_EDGES,
@@ -258,7 +259,7 @@ function plan(e: Engine, stage: StageInput, dirty: RangeSet): void {
     const m = e.m;
     if (sampler !== S_BINGO || ic === 0) continue;
     const gb = m[h + VH_AUX];
-    dirty.add(gb, 8 * K);
+    dirty.add(gb, groupBlockWords(K));
     insK.fill(0);
     for (let i = 0; i < ic; i++) {
       const w = stage.ins[2 * (stage.insStart[r] + i) + 1];
@@ -300,7 +301,7 @@ function written(e: Engine, stage: StageInput): RangeSet {
     out.add(m[h + VH_HASH], 2 * cap);
     if (sampler !== S_BINGO) continue;
     const gb = m[h + VH_AUX];
-    out.add(gb, 7 * K); // counts, meta, lists, inverses, the alias table and the bounds
+    out.add(gb, groupBlockWords(K)); // counts, meta, lists, inverses, the alias table, bounds, countdown
     for (let k = 0; k < K; k++) {
       const meta = m[gb + K + k], kind = meta & 255;
       if (kind === G_SPARSE || kind === G_REGULAR) out.add(m[gb + 2 * K + k], 2 ** ((meta >>> 8) & 255));
@@ -319,7 +320,7 @@ function finish(e: Engine, stage: StageInput, dirty: RangeSet): void {
     dirty.add(h, VH_WORDS);
     if (sampler === S_BINGO) {
       const gb = m[h + VH_AUX];
-      dirty.add(gb, 8 * K);
+      dirty.add(gb, groupBlockWords(K));
       for (let k = 0; k < K; k++) {
         const meta = m[gb + K + k], kind = meta & 255;
         if (m[gb + k] !== 0 || (kind !== G_SPARSE && kind !== G_REGULAR)) continue;
@@ -357,7 +358,7 @@ function saveOwned(e: Engine, stage: StageInput, journal: Journal): void {
     }
     if (sampler !== S_BINGO || m[h + VH_AUX] === 0) continue;
     const gb = m[h + VH_AUX];
-    journal.save(m, gb, 8 * K);
+    journal.save(m, gb, groupBlockWords(K));
     for (let k = 0; k < K; k++) {
       const meta = m[gb + K + k], kind = meta & 255;
       if (kind === G_SPARSE || kind === G_REGULAR) {
