@@ -752,7 +752,8 @@ function settleGroups(h: u32, gb: u32, K: u32): void {
 // Bingo's refresh once the check over the touched groups said `flags` (OUTSIDE | DUE; a single-edge edit
 // gets them from its listed groups' edits): while the countdown covers the edits and neither flag is up
 // (DUE counts with adaption on), the countdown goes down by `edits` and that is all.
-function settle(h: u32, gb: u32, K: u32, edits: u32, flags: u32): void {
+// @ts-ignore: decorator
+@inline function settle(h: u32, gb: u32, K: u32, edits: u32, flags: u32): void {
   const at = gb + 8 * K - 1, q = ld(at);
   if (ld(H_ADAPT) == 0) flags &= OUTSIDE;
   if (q >= edits && flags == 0) st(at, q - edits);
@@ -802,13 +803,17 @@ function refresh(h: u32, edits: u32, touched: u32): void {
 
 // refresh after one single-edge edit whose group edits said `flags`: Bingo's listed groups checked their
 // windows as their members were edited, and the countdown covers the dense ones' (settle).
-function refreshOne(h: u32, flags: u32): void {
+// @ts-ignore: decorator
+@inline function refreshOne(h: u32, flags: u32): void {
   const gb = ld(h + VH_AUX);
   if (ld(H_SAMPLER) != S_BINGO) refresh(h, 1, 0);
   else if (gb != 0) settle(h, gb, ld(H_K), 1, flags);
 }
 
 // ---------------------------------------------------------------- edits
+// insertSlot, tombstone and moveSlot (and settle, refreshOne) are inlined: a streaming edit of a hub is a
+// few dozen instructions once its dense groups need no member work, and a call frame for each step was a
+// measurable part of it (same-process A/B, 1e4 hub: 0.048 -> 0.042 us per update with uniform weights).
 
 // The groups of the vertex with header h that are not dense (Bingo; all groups for the other samplers).
 function listedOf(h: u32): u32 {
@@ -818,7 +823,8 @@ function listedOf(h: u32): u32 {
 }
 
 // Appends edge (d, w) to the vertex with header h; returns its group edits' OUTSIDE | DUE (Bingo; else 0).
-function insertSlot(h: u32, d: u32, w: u32): u32 {
+// @ts-ignore: decorator
+@inline function insertSlot(h: u32, d: u32, w: u32): u32 {
   const i = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
   st(sp + 2 * i, d);
   st(sp + 2 * i + 1, w);
@@ -843,7 +849,8 @@ function insertSlot(h: u32, d: u32, w: u32): u32 {
 
 // Tombstones slot i, whose entry sits at hash position `at` (FOUND_AT of the hashFind that found it);
 // returns its group edits' OUTSIDE | DUE (Bingo; else 0).
-function tombstone(h: u32, i: u32, at: u32): u32 {
+// @ts-ignore: decorator
+@inline function tombstone(h: u32, i: u32, at: u32): u32 {
   const sp = ld(h + VH_SLOTS), w = ld(sp + 2 * i + 1);
   const sampler = ld(H_SAMPLER);
   let flags: u32 = 0;
@@ -867,7 +874,8 @@ function tombstone(h: u32, i: u32, at: u32): u32 {
 // Moves live slot t into hole i (t > i): groups, hash, sampler index. Bingo edits the members of the groups
 // in `listed` that are not dense (all groups, or those out of the dense mask: a group a streaming delete
 // took out of it by emptying holds no live slot).
-function moveSlot(h: u32, t: u32, i: u32, listed: u32): void {
+// @ts-ignore: decorator
+@inline function moveSlot(h: u32, t: u32, i: u32, listed: u32): void {
   const sp = ld(h + VH_SLOTS), w = ld(sp + 2 * t + 1);
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
