@@ -18,7 +18,7 @@ import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { chordlessCycleSet, erdosRenyi, type Graph, gridGraph, randomRegular } from "../lib/graph/mod.ts";
 import { ginAggregate, incomingCsr } from "../lib/gnn/mod.ts";
 import { fillUniformF32 } from "../lib/core/rng.ts";
-import { gpuUnavailableReason, releaseGpu } from "../lib/runtime/gpu.ts";
+import { getGpu, gpuUnavailableReason, releaseGpu } from "../lib/runtime/gpu.ts";
 import { shutdownPools } from "../lib/runtime/pool.ts";
 import { benchArgs, machinePeaks, printMachineHeader, printTable, ratio } from "./machine.ts";
 
@@ -111,7 +111,11 @@ const mpRows = ["mp ts", "mp wasm x1", `mp wasm x${N}`, "mp webgpu"].filter((k) 
   "speedup vs ts": ratio(stats.get("mp ts"), stats.get(k)),
 }));
 printTable("GIN message passing (includes copying h in and out for wasm/webgpu)", mpRows, {
-  notes: gpuWhy ? [`webgpu skipped: ${gpuWhy}`] : ["webgpu on a software adapter is a correctness path"],
+  notes: gpuWhy
+    ? [`webgpu skipped: ${gpuWhy}`]
+    : (await getGpu()).software
+    ? ["webgpu on a software adapter is a correctness path"]
+    : [],
 });
 shutdownPools();
 await releaseGpu();

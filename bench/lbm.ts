@@ -31,7 +31,7 @@
  */
 import { measure } from "mitata";
 import { MultiComponentLBM } from "../lib/lbm/mod.ts";
-import { gpuUnavailableReason, releaseGpu } from "../lib/runtime/gpu.ts";
+import { getGpu, gpuUnavailableReason, releaseGpu } from "../lib/runtime/gpu.ts";
 import { getPool, shutdownPools } from "../lib/runtime/pool.ts";
 import { planeStride } from "../lib/lbm/wasm.ts";
 import { getArena, type KernelExports, loadKernel, WasmF32 } from "../lib/runtime/wasm.ts";
@@ -401,7 +401,7 @@ try {
     );
   }
   if (gpuWhy !== null) console.log(`webgpu rows skipped: ${gpuWhy}`);
-  else {
+  else if ((await getGpu()).software) {
     console.log(
       "webgpu rows: on a CPU rasterizer (llvmpipe) these are a correctness path, not GPU performance.",
     );

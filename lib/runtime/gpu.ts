@@ -245,7 +245,14 @@ export class GpuContext {
     const { vendor, architecture, device: dev, description } = adapterInfo;
     const software = /llvmpipe|lavapipe|softpipe/i.test(`${vendor} ${architecture} ${dev} ${description}`);
     this.loopIterationLimit = software ? SOFTWARE_LOOP_LIMIT : Infinity;
+    this.software = software || adapterInfo.isFallbackAdapter;
   }
+
+  /**
+   * True when the adapter runs on the CPU (Mesa's llvmpipe, lavapipe or softpipe, or an adapter that says it
+   * is a fallback adapter): its timings are a correctness path's, not a GPU's.
+   */
+  readonly software: boolean;
 
   /**
    * Loop iterations one invocation may run in all before the adapter stops its loops: Mesa's software

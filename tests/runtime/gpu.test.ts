@@ -71,6 +71,11 @@ Deno.test("getGpu returns one cached context with useful limits", needsGpu, asyn
   assert.ok(gpu.limits.maxStorageBufferBindingSize >= 128 * 1024 * 1024);
   assert.equal(typeof gpu.hasTimestamps, "boolean");
   assert.equal(typeof gpu.adapterInfo.isFallbackAdapter, "boolean");
+  // a CPU adapter is marked software (its timings are not a GPU's), and only then loops are limited
+  const { vendor, architecture, device, description, isFallbackAdapter } = gpu.adapterInfo;
+  const named = /llvmpipe|lavapipe|softpipe/i.test(`${vendor} ${architecture} ${device} ${description}`);
+  assert.equal(gpu.software, named || isFallbackAdapter);
+  assert.equal(gpu.loopIterationLimit === Infinity, !named);
 });
 
 Deno.test("pipelines are cached by key", needsGpu, async () => {
