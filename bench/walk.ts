@@ -22,6 +22,10 @@
  *    the walk's x2/x1 should be read against the controls' x2/x1: when they do not reach 2 either, the
  *    second core was busy. Walk steps are also quoted against the random-access bound: one dependent
  *    random load per step per thread (the chase's latency), i.e. "dependent loads' worth of time per step".
+ * 6. With a WebGPU adapter (Deno; Bun with TESSERA_BUN_WEBGPU=1): DeepWalk on the webgpu backend beside
+ *    wasm on 1 and N threads (best of interleaved rounds; the walks compared with wasm's), and batched
+ *    mixed updates on the webgpu backend beside wasm on 1 thread. On a CPU adapter (llvmpipe) one small
+ *    graph, as a correctness path.
  *
  * Run: `bun bench/walk.ts [--quick]` (or `deno run -A bench/walk.ts`).
  *
@@ -40,7 +44,8 @@ import {
 } from "../lib/experiments/bingo.ts";
 import { Philox } from "../lib/core/rng.ts";
 import { quantile } from "../lib/core/stats.ts";
-import { getPool, shutdownPools } from "../lib/runtime/pool.ts";
+import { getGpu, gpuUnavailableReason, releaseGpu } from "../lib/runtime/gpu.ts";
+import { defaultThreads, getPool, shutdownPools } from "../lib/runtime/pool.ts";
 import { getArena, loadKernel } from "../lib/runtime/wasm.ts";
 import { benchArgs, machinePeaks, printMachineHeader, printTable, ratio } from "./machine.ts";
 
@@ -404,4 +409,85 @@ for (const walkScale of args.quick ? [16] : [16, 17, 18]) {
 }
 arena.free(chaseBlock);
 arena.free(outBlock);
+
+// ---- 6. the webgpu backend beside wasm: DeepWalk and batched updates (Deno; Bun only with TESSERA_BUN_WEBGPU=1)
+const gpuWhy = await gpuUnavailableReason();
+if (gpuWhy !== null) console.log(`webgpu rows skipped: ${gpuWhy}\n`);
+else {
+  const gpu = await getGpu();
+  // on a CPU adapter (llvmpipe) this is a correctness path: one small graph, no conclusions from its times
+  const gpuScales = gpu.software ? [12] : args.quick ? [16] : [16, 18];
+  const gpuBatches = gpu.software ? [1000] : args.quick ? [10000, 100000] : [1000, 10000, 100000];
+  for (const s of gpuScales) {
+    const we = rmatWorkload(s, 8, 1);
+    // both graphs get the same host inserts (the webgpu graph uploads its pool at its first GPU use)
+    const graphs = (["webgpu", "wasm"] as const).map((backend) => {
+      const g = new DynamicGraph({ numVertices: we.numVertices, sampler: "bingo", ...CONFIG, backend });
+      for (let i = 0; i < we.src.length; i += 1 << 14) {
+        const j = Math.min(we.src.length, i + (1 << 14));
+        g.insertEdges(we.src.subarray(i, j), we.dst.subarray(i, j), we.weight.subarray(i, j));
+      }
+      return g;
+    });
+    const [gg, wg] = graphs;
+    const nThreads = defaultThreads();
+    const starts = Uint32Array.from({ length: we.numVertices }, (_, i) => i);
+    const runs: Array<[string, () => Promise<Uint32Array>]> = [
+      ["webgpu", () => gg.deepWalk({ starts, length: LENGTH, seed: 1 })],
+      ["wasm x1", () => wg.deepWalk({ starts, length: LENGTH, seed: 1, threads: 1 })],
+      [`wasm x${nThreads}`, () => wg.deepWalk({ starts, length: LENGTH, seed: 1, threads: nThreads })],
+    ];
+    const bestMs = new Map<string, number>(), outs = new Map<string, Uint32Array>();
+    for (const [name, f] of runs) outs.set(name, await f()); // warm-up: pipelines, the pool's upload, workers
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, f] of runs) {
+        const t0 = performance.now();
+        await f();
+        bestMs.set(name, Math.min(bestMs.get(name) ?? Infinity, performance.now() - t0));
+      }
+    }
+    const ref = outs.get("wasm x1")!;
+    let steps = 0;
+    for (let i = 0; i < starts.length; i++) {
+      for (let j = 1; j < LENGTH; j++) if (ref[i * LENGTH + j] !== 0xffffffff) steps++;
+    }
+    printTable(
+      `DeepWalk on the webgpu backend beside wasm, R-MAT scale ${s} (${we.src.length} edges, length ${LENGTH}, ` +
+        `${steps} steps; best of ${ROUNDS} interleaved rounds; webgpu includes reading the walks back)`,
+      runs.map(([name]) => ({
+        backend: name,
+        ms: bestMs.get(name)!,
+        "Msteps/s": steps / bestMs.get(name)! / 1e3,
+        "/ wasm x1": ratio(bestMs.get("wasm x1"), bestMs.get(name)),
+        "walks == wasm x1": outs.get(name)!.every((x, i) => x === ref[i]) ? "yes" : "NO",
+      })),
+    );
+    const updRows = [];
+    for (const b of gpuBatches) {
+      const total = Math.max(b, gpu.software ? 4000 : 100000);
+      const gpuRate = await updateThroughput(gg, "mixed", b, total, 3);
+      const wasmRate = await updateThroughput(wg, "mixed", b, total, 3);
+      updRows.push({
+        batch: b,
+        updates: 2 * total,
+        "webgpu updates/s": gpuRate,
+        "wasm x1 updates/s": wasmRate,
+        "webgpu / wasm x1": gpuRate / wasmRate,
+        "edges after (both)": `${gg.numEdges}, ${wg.numEdges}`,
+      });
+    }
+    printTable(
+      `Bingo batched updates on the webgpu backend beside wasm (1 thread), R-MAT scale ${s}: mixed (insert a ` +
+        `batch, delete it), one pass each`,
+      updRows,
+    );
+    for (const g of graphs) g.free();
+  }
+  console.log(
+    gpu.software
+      ? "webgpu rows: on a CPU rasterizer (llvmpipe) these are a correctness path, not GPU performance.\n"
+      : `webgpu rows: ${gpu.describe()}; a batch's time includes the host's plan, journal, read-back and checks.\n`,
+  );
+  await releaseGpu();
+}
 await shutdownPools();
