@@ -723,30 +723,42 @@ function adaptSlack(h: u32, gb: u32, K: u32): u32 {
   return min(b - c, c - (y - y / 5));
 }
 
-// Writes v's dense mask and countdown (lib/walk/layout.ts): the fewest edits before a dense group's count
-// could leave its window or, with adaption on, any group could be due a change of kind (adaptSlack).
-function writeCountdown(h: u32, gb: u32, K: u32): void {
-  let mask: u32 = 0, q: u32 = 0xffffffff;
-  for (let k: u32 = 0; k < K; k++) {
-    if (ld(gb + K + k) != G_DENSE) continue;
-    mask |= <u32> 1 << k;
+// Writes v's countdown (lib/walk/layout.ts, at most 2^31 - 1): the fewest of `rest` and the edits before a
+// dense group's count could leave its window. After an adaption pass the dense mask is found again and
+// `rest` is the adaption slack; otherwise the mask stands (groupRemove keeps it when a group empties).
+function writeCountdown(gb: u32, K: u32, adapted: bool, rest: u32): void {
+  let mask = ld(maskAt(gb, K));
+  if (adapted) {
+    mask = 0;
+    for (let k: u32 = 0; k < K; k++) if (ld(gb + K + k) == G_DENSE) mask |= <u32> 1 << k;
+    st(maskAt(gb, K), mask);
+  }
+  let q = min(rest, 0x7fffffff);
+  for (let b = mask; b != 0; b &= b - 1) {
+    const k = ctz(b);
     q = min(q, windowSlack(ld(gb + k), ld(gb + 6 * K + k)));
   }
-  if (ld(H_ADAPT) != 0) q = min(q, adaptSlack(h, gb, K));
-  st(maskAt(gb, K), mask);
   st(gb + 8 * K - 1, q);
 }
 
-// The slow half of Bingo's refresh (lib/walk/engine.ts #settleGroups): the adaption pass (a no-op unless a
-// group is due a change of kind), a rebuild of the alias table over the groups if any count is outside its
-// bound's window, a fresh dense mask and countdown. Out of the edits' line: rare on a vertex with large
-// groups.
-function settleGroups(h: u32, gb: u32, K: u32): void {
-  let rebuild: u32 = 0;
-  for (let k: u32 = 0; k < K; k++) rebuild |= outside(ld(gb + k), ld(gb + 6 * K + k));
-  if (ld(H_ADAPT) != 0) adapt(h, gb, K);
-  if (rebuild != 0) rebuildGroupAlias(h, gb, K);
-  writeCountdown(h, gb, K);
+// The slow half of Bingo's refresh (lib/walk/engine.ts #settleGroups), after `edits` edits with the
+// countdown at q, once the countdown has `expired` (q < edits) or the edited groups said `flags`. The
+// countdown expired or a group DUE: the adaption pass, a rebuild if any count is outside its bound's window,
+// a fresh countdown. Otherwise a count left its window (OUTSIDE) and no group can be due: a rebuild, and
+// the countdown the fewest of q - edits (which still bounds the adaption slack) and the dense groups' new
+// windows. Out of the edits' line.
+function settleGroups(h: u32, gb: u32, K: u32, edits: u32, q: u32, flags: u32): void {
+  const adaptive = ld(H_ADAPT) != 0;
+  if (q < edits || (flags & DUE) != 0) {
+    let rebuild = flags & OUTSIDE;
+    for (let k: u32 = 0; k < K; k++) rebuild |= outside(ld(gb + k), ld(gb + 6 * K + k));
+    if (adaptive) adapt(h, gb, K);
+    if (rebuild != 0) rebuildGroupAlias(h, gb, K);
+    writeCountdown(gb, K, true, adaptive ? adaptSlack(h, gb, K) : 0xffffffff);
+  } else {
+    rebuildGroupAlias(h, gb, K);
+    writeCountdown(gb, K, false, q - edits);
+  }
 }
 
 // Bingo's refresh once the check over the touched groups said `flags` (OUTSIDE | DUE; a single-edge edit
@@ -757,7 +769,7 @@ function settleGroups(h: u32, gb: u32, K: u32): void {
   const at = gb + 8 * K - 1, q = ld(at);
   if (ld(H_ADAPT) == 0) flags &= OUTSIDE;
   if (q >= edits && flags == 0) st(at, q - edits);
-  else settleGroups(h, gb, K);
+  else settleGroups(h, gb, K, edits, q, flags);
 }
 
 // After `edits` single-edge edits of the vertex with header h that moved the counts of the groups in

@@ -484,9 +484,10 @@ fn apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   }
   if (sampler == S_BINGO && !bounds_hold(m[h + VH_AUX], K)) {
     rebuild_group_alias(h, m[h + VH_AUX], K);
-    // the countdown (lib/walk/layout.ts) says 0: the host's refresh (Engine.adaptGroups) then takes its
-    // slow half, as the CPU batch path does when a count left its window
-    m[m[h + VH_AUX] + 8u * K - 1u] = 0u;
+    // mark the countdown (lib/walk/layout.ts; below 2^31): the host's refresh (Engine.adaptGroups) then
+    // takes the steps the CPU batch path takes when a count left its window
+    let at = m[h + VH_AUX] + 8u * K - 1u;
+    m[at] = m[at] | 0x80000000u;
   } else if (sampler == S_REJECTION && m[h + VH_AUX] != 0u) {
     let deg = m[h + VH_DEG];
     let sp = m[h + VH_SLOTS];

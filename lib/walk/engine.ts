@@ -639,63 +639,84 @@ export class Engine {
    */
   #refreshGroups(h: number, gb: number, K: number, edits: number, touched: number, outside: boolean): void {
     const m = this.m, at = gb + groupCountdownWord(K), q = m[at];
-    if (q >= edits && !outside && !(m[H_ADAPT] && this.#countDue(gb, K, touched))) m[at] = q - edits;
-    else this.#settleGroups(h, gb, K);
+    const due = !!m[H_ADAPT] && this.#countDue(gb, K, touched);
+    if (q >= edits && !outside && !due) m[at] = q - edits;
+    else this.#settleGroups(h, gb, K, edits, q, due);
   }
 
   /**
-   * The slow half of a Bingo refresh: the adaption pass (a no-op unless a group is due a change of kind,
-   * which the countdown rules out while it lasts), a rebuild of the alias table over the groups if any
-   * count is outside its bound's window, then the dense mask and a fresh countdown
-   * (`#writeCountdown`).
+   * The slow half of a Bingo refresh after `edits` edits with the countdown at q, once the countdown has
+   * expired (q < edits), a touched group is due a sparse <-> regular change, or a touched count left its
+   * window. Expired or due: the adaption pass, a rebuild of the alias table over the groups if any count is
+   * outside its window, and a fresh countdown. Otherwise (a count left its window, and no group can be due):
+   * a rebuild, and the countdown the fewest of q - edits (which still bounds the adaption slack) and the
+   * dense groups' new windows. The same steps as kernels-as/walk.ts settleGroups.
    */
-  #settleGroups(h: number, gb: number, K: number): void {
-    const rebuild = !this.#boundsHold(gb, K, ALL_GROUPS);
-    if (this.m[H_ADAPT]) this.#adapt(h, gb, K);
-    if (rebuild) this.#rebuildGroupAlias(h, gb, K);
-    this.#writeCountdown(h, gb, K);
+  #settleGroups(h: number, gb: number, K: number, edits: number, q: number, due: boolean): void {
+    const m = this.m;
+    if (q < edits || due) {
+      const rebuild = !this.#boundsHold(gb, K, ALL_GROUPS);
+      if (m[H_ADAPT]) this.#adapt(h, gb, K);
+      if (rebuild) this.#rebuildGroupAlias(h, gb, K);
+      this.#writeCountdown(gb, K, m[H_ADAPT] ? this.#adaptSlack(h, gb, K) : 0xffffffff);
+    } else {
+      this.#rebuildGroupAlias(h, gb, K);
+      this.#writeCountdown(gb, K, q - edits);
+    }
   }
 
-  /** Writes v's dense mask and a fresh countdown (`#countdownOf`); every group must be inside its window. */
-  #writeCountdown(h: number, gb: number, K: number): void {
-    const { countdown, denseMask } = this.#countdownOf(h, gb, K);
+  /**
+   * Writes v's dense mask and its countdown (layout.ts, at most 2^31 - 1): the fewest of `rest` and the edits
+   * before a dense group's count could leave its window (windowSlack). Every group must be inside its window.
+   */
+  #writeCountdown(gb: number, K: number, rest: number): void {
+    const { countdown, denseMask } = this.#windowCountdown(gb, K, rest);
     this.m[gb + groupDenseMaskWord(K)] = denseMask;
     this.m[gb + groupCountdownWord(K)] = countdown;
   }
 
-  /**
-   * v's dense mask, and a fresh countdown: the fewest edits before a dense group's count could leave its
-   * window (layout.ts windowSlack) or, with adaption on, before any group could be due a change of kind
-   * (#adaptSlack).
-   */
-  #countdownOf(h: number, gb: number, K: number): { countdown: number; denseMask: number } {
+  /** v's dense mask, and the fewest of `rest`, 2^31 - 1 and the dense groups' window slacks. */
+  #windowCountdown(gb: number, K: number, rest: number): { countdown: number; denseMask: number } {
     const m = this.m;
-    let denseMask = 0, q = 0xffffffff;
+    let denseMask = 0, q = Math.min(rest, 0x7fffffff);
     for (let k = 0; k < K; k++) {
       if (m[gb + K + k] !== G_DENSE) continue;
       denseMask = (denseMask | (1 << k)) >>> 0;
       q = Math.min(q, windowSlack(m[gb + k], m[gb + 6 * K + k]));
     }
-    if (m[H_ADAPT]) q = Math.min(q, this.#adaptSlack(h, gb, K));
     return { countdown: q, denseMask };
   }
 
-  /** The dense mask and countdown a Bingo refresh's slow half would write for v now (invariant checks). */
+  /**
+   * The dense mask and the countdown a fresh adaption pass would leave for v now (invariant checks: a kept
+   * countdown is never larger).
+   */
   freshCountdown(v: number): { countdown: number; denseMask: number } {
-    const h = this.vh(v);
-    return this.#countdownOf(h, this.m[h + VH_AUX], this.m[H_K]);
+    const m = this.m, h = this.vh(v), gb = m[h + VH_AUX], K = m[H_K];
+    return this.#windowCountdown(gb, K, m[H_ADAPT] ? this.#adaptSlack(h, gb, K) : 0xffffffff);
   }
 
   /**
    * Bingo's refresh of v after a WebGPU batch of `edits` edits (the batch path's host half): the device
-   * applied the edits and rebuilt the alias table over the groups when a count had left its window, and
-   * then wrote 0 to the countdown (walk_update.wgsl), so this takes the slow half exactly when the CPU
-   * batch path would (`#refreshGroups`); every bound holds by now, so it never rebuilds again.
+   * applied the edits and, when a count had left its window, rebuilt the alias table over the groups and
+   * set the countdown's top bit (walk_update.wgsl). This takes the steps the CPU batch path takes
+   * (`#refreshGroups`), without a second rebuild, so both leave the same pool.
    */
   adaptGroups(v: number, edits: number): void {
     const m = this.m, h = this.vh(v), gb = m[h + VH_AUX];
     if (m[H_SAMPLER] !== S_BINGO || gb === 0) return;
-    this.#refreshGroups(h, gb, m[H_K], edits, ALL_GROUPS, false);
+    const K = m[H_K], at = gb + groupCountdownWord(K), rebuilt = m[at] >= 0x80000000;
+    m[at] &= 0x7fffffff;
+    if (!rebuilt) this.#refreshGroups(h, gb, K, edits, ALL_GROUPS, false);
+    else {
+      // the device rebuilt the table (a count had left its window); the same steps as #refreshGroups,
+      // without a second rebuild
+      const q = m[at], due = !!m[H_ADAPT] && this.#countDue(gb, K, ALL_GROUPS);
+      if (q < edits || due) {
+        if (m[H_ADAPT]) this.#adapt(h, gb, K);
+        this.#writeCountdown(gb, K, m[H_ADAPT] ? this.#adaptSlack(h, gb, K) : 0xffffffff);
+      } else this.#writeCountdown(gb, K, q - edits);
+    }
   }
 
   /**

@@ -74,7 +74,8 @@ export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as con
  *
  * The countdown is the number of single-edge edits the vertex can take before any group could be due a
  * change of kind (dense <-> listed: Engine #adaptSlack) or a dense group's count could leave its bound's
- * window (`windowSlack`), whichever is fewer. While it covers the edits, the adaption pass and the check of
+ * window (`windowSlack`), whichever is fewer, and at most 2^31 - 1 (a WebGPU batch sets its top bit to
+ * tell the host that it rebuilt the table). While it covers the edits, the adaption pass and the check of
  * the dense groups' windows are skipped (a listed group's own window and its sparse <-> regular change are
  * checked as its members are edited), so a streaming edit of a hub moves its dense groups' counts and
  * nothing else. The mask lets it find its listed groups without reading their kinds.
