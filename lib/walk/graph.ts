@@ -533,7 +533,12 @@ export class DynamicGraph {
       requireVertices("src", src, n);
       requireVertices("dst", dst, n);
       insW = new Uint32Array(src.length);
-      for (let i = 0; i < src.length; i++) insW[i] = this.weightToInt(weight[i], `weight[${i}]`);
+      const scale = this.#scale, max = this.#maxWeightInt;
+      for (let i = 0; i < src.length; i++) {
+        // weightToInt decides (and explains) every weight the fast check rules out
+        const wi = Math.round(weight[i] * scale);
+        insW[i] = wi >= 1 && wi <= max ? wi : this.weightToInt(weight[i], `weight[${i}]`);
+      }
       insSrc = src;
       insDst = dst;
     }
@@ -553,33 +558,50 @@ export class DynamicGraph {
       delDst = dst;
       if (src.length === 1 && insSrc.length === 0) {
         if (this.engine.countEdges(src[0], dst[0]) === 0) throw missingEdge(src[0], dst[0]);
-      } else if (src.length > 0) {
-        // numeric keys s * n + d (below 2^54, exact): no string building per edge
-        const want = new Map<number, number>();
-        for (let i = 0; i < src.length; i++) {
-          const key = src[i] * n + dst[i];
-          want.set(key, (want.get(key) ?? 0) + 1);
-        }
-        const added = new Map<number, number>();
-        for (let i = 0; i < insSrc.length; i++) {
-          const key = insSrc[i] * n + insDst[i];
-          if (want.has(key)) added.set(key, (added.get(key) ?? 0) + 1);
-        }
-        for (const [key, count] of want) {
-          const s = Math.floor(key / n), d = key - s * n;
-          const have = this.engine.countEdges(s, d) + (added.get(key) ?? 0);
-          if (have < count) {
-            throw new InvalidArgumentError(
-              `cannot delete edge (${s}, ${d}) ${count} time(s): the graph ${
-                batch.insert ? "(with this batch's inserts) " : ""
-              }has ${have}`,
-            );
-          }
-        }
       }
     }
     if (insSrc.length === 0 && delSrc.length === 0) return null;
-    return buildStage(n, insSrc, insDst, insW, delSrc, delDst);
+    const stage = buildStage(n, insSrc, insDst, insW, delSrc, delDst);
+    if (delSrc.length > 1 || (delSrc.length === 1 && insSrc.length > 0)) {
+      this.#checkDeletes(stage, batch.insert !== undefined);
+    }
+    return stage;
+  }
+
+  /**
+   * Whether the graph, with the stage's inserts, holds every edge the stage deletes as many times as it
+   * deletes it; throws for the first (source, destination) in ascending order that it does not.
+   */
+  #checkDeletes(stage: StageInput, withInserts: boolean): void {
+    for (let r = 0; r < stage.vertices.length; r++) {
+      const dc = stage.delCount[r];
+      if (dc === 0) continue;
+      const v = stage.vertices[r], ds = stage.del.slice(stage.delStart[r], stage.delStart[r] + dc).sort();
+      const ic = stage.insCount[r], io = stage.insStart[r];
+      const ins = ic === 0
+        ? null
+        : Uint32Array.from({ length: ic }, (_, e) => stage.ins[2 * (io + e)]).sort();
+      let a = 0; // the first insert of ins not below the current d
+      for (let i = 0; i < dc;) {
+        const d = ds[i];
+        let j = i + 1;
+        while (j < dc && ds[j] === d) j++;
+        let added = 0;
+        if (ins !== null) {
+          while (a < ic && ins[a] < d) a++;
+          while (a + added < ic && ins[a + added] === d) added++;
+        }
+        const have = this.engine.countEdges(v, d) + added;
+        if (have < j - i) {
+          throw new InvalidArgumentError(
+            `cannot delete edge (${v}, ${d}) ${j - i} time(s): the graph ${
+              withInserts ? "(with this batch's inserts) " : ""
+            }has ${have}`,
+          );
+        }
+        i = j;
+      }
+    }
   }
 
   /** Grows the pool for a stage; returns the words it made room for. */
@@ -879,14 +901,19 @@ export function walkWasmAvailable(): boolean {
   return wasmAvailable() && walkKernelSync() !== null;
 }
 
-/** Groups a batch by source vertex (counting sort; order within a vertex kept). */
-function buildStage(
+/**
+ * @internal Groups a batch by source vertex: the touched vertices ascending, each one's inserts and deletes
+ * in their batch order. The sources are ranked through an array over all n vertices when the batch is at
+ * least n/4 edits (`how` "dense"), else by sorting them ("sorted"); both give the same stage.
+ */
+export function buildStage(
   n: number,
   insSrc: Uint32Array,
   insDst: Uint32Array,
   insW: Uint32Array,
   delSrc: Uint32Array,
   delDst: Uint32Array,
+  how: "auto" | "dense" | "sorted" = "auto",
 ): StageInput {
   if (insSrc.length + delSrc.length === 1) {
     const v = insSrc.length ? insSrc[0] : delSrc[0];
@@ -900,44 +927,58 @@ function buildStage(
       del: delSrc.length ? new Uint32Array([delDst[0]]) : new Uint32Array(0),
     };
   }
-  const touched: number[] = [];
-  const ic = new Map<number, number>(), dc = new Map<number, number>();
-  for (const s of insSrc) {
-    if (!ic.has(s) && !dc.has(s)) touched.push(s);
-    ic.set(s, (ic.get(s) ?? 0) + 1);
+  // the touched vertices in ascending order, and each edit's record (its source's rank among them)
+  const ni = insSrc.length, nd = delSrc.length;
+  let vertices: Uint32Array;
+  const recOf = new Uint32Array(ni + nd);
+  if (how === "dense" || (how === "auto" && n <= 4 * (ni + nd))) {
+    const rank = new Int32Array(n).fill(-1);
+    for (let i = 0; i < ni; i++) rank[insSrc[i]] = 0;
+    for (let i = 0; i < nd; i++) rank[delSrc[i]] = 0;
+    let T = 0;
+    for (let v = 0; v < n; v++) if (rank[v] === 0) rank[v] = ++T;
+    vertices = new Uint32Array(T);
+    for (let v = 0; v < n; v++) if (rank[v] > 0) vertices[rank[v] - 1] = v;
+    for (let i = 0; i < ni; i++) recOf[i] = rank[insSrc[i]] - 1;
+    for (let i = 0; i < nd; i++) recOf[ni + i] = rank[delSrc[i]] - 1;
+  } else {
+    const all = new Uint32Array(ni + nd);
+    all.set(insSrc);
+    all.set(delSrc, ni);
+    all.sort();
+    let T = 0;
+    for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[T++] = all[i];
+    vertices = all.slice(0, T);
+    const find = (s: number) => {
+      let lo = 0, hi = T - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (vertices[mid] < s) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    for (let i = 0; i < ni; i++) recOf[i] = find(insSrc[i]);
+    for (let i = 0; i < nd; i++) recOf[ni + i] = find(delSrc[i]);
   }
-  for (const s of delSrc) {
-    if (!ic.has(s) && !dc.has(s)) touched.push(s);
-    dc.set(s, (dc.get(s) ?? 0) + 1);
-  }
-  touched.sort((a, b) => a - b);
-  const T = touched.length;
-  const vertices = Uint32Array.from(touched);
+  const T = vertices.length;
   const insStart = new Uint32Array(T), insCount = new Uint32Array(T);
   const delStart = new Uint32Array(T), delCount = new Uint32Array(T);
-  const rec = new Map<number, number>();
-  let ia = 0, da = 0;
-  for (let r = 0; r < T; r++) {
-    const v = touched[r];
-    rec.set(v, r);
-    insStart[r] = ia;
-    insCount[r] = ic.get(v) ?? 0;
-    ia += insCount[r];
-    delStart[r] = da;
-    delCount[r] = dc.get(v) ?? 0;
-    da += delCount[r];
+  for (let i = 0; i < ni; i++) insCount[recOf[i]]++;
+  for (let i = 0; i < nd; i++) delCount[recOf[ni + i]]++;
+  for (let r = 1; r < T; r++) {
+    insStart[r] = insStart[r - 1] + insCount[r - 1];
+    delStart[r] = delStart[r - 1] + delCount[r - 1];
   }
-  void n;
-  const ins = new Uint32Array(2 * insSrc.length), del = new Uint32Array(delSrc.length);
+  const ins = new Uint32Array(2 * ni), del = new Uint32Array(nd);
   const ifill = new Uint32Array(T), dfill = new Uint32Array(T);
-  for (let i = 0; i < insSrc.length; i++) {
-    const r = rec.get(insSrc[i])!;
-    const at = insStart[r] + ifill[r]++;
+  for (let i = 0; i < ni; i++) {
+    const r = recOf[i], at = insStart[r] + ifill[r]++;
     ins[2 * at] = insDst[i];
     ins[2 * at + 1] = insW[i];
   }
-  for (let i = 0; i < delSrc.length; i++) {
-    const r = rec.get(delSrc[i])!;
+  for (let i = 0; i < nd; i++) {
+    const r = recOf[ni + i];
     del[delStart[r] + dfill[r]++] = delDst[i];
   }
   return { vertices, insStart, insCount, delStart, delCount, ins, del };

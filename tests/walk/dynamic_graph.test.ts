@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { DynamicGraph, type SamplerName, SAMPLERS, walkWasmAvailable } from "../../lib/walk/mod.ts";
+import { buildStage } from "../../lib/walk/graph.ts";
 import { checkInvariants } from "../../lib/walk/invariants.ts";
 import { H_ALPHA_Q16, H_DENSE_MIN_DEG, H_SPARSE_MAX } from "../../lib/walk/layout.ts";
 import { Philox } from "../../lib/core/rng.ts";
@@ -267,6 +268,56 @@ Deno.test("bad input gets a clear error and leaves the graph unchanged", () => {
     g.deleteEdges(u32(0), u32(1));
     assert.equal(g.degree(0), 1);
     g.free();
+  }
+});
+
+Deno.test("a batch's deletes may take edges its inserts add, and no more", async () => {
+  for (const backend of BACKENDS) {
+    const g = small("bingo", backend);
+    g.insertEdges(u32(0, 1), u32(1, 2), f64(1, 3));
+    const before = g.engine.m.slice(0, g.engine.m[7]);
+    await assert.rejects(
+      () =>
+        g.applyBatch({
+          insert: { src: u32(0), dst: u32(3), weight: f64(1) },
+          delete: { src: u32(0, 0), dst: u32(3, 3) },
+        }),
+      /cannot delete edge \(0, 3\) 2 time\(s\): the graph \(with this batch's inserts\) has 1/,
+    );
+    assert.deepEqual(g.engine.m.slice(0, g.engine.m[7]), before);
+    await g.applyBatch({
+      insert: { src: u32(0, 4, 0), dst: u32(3, 1, 3), weight: f64(1, 2, 3) },
+      delete: { src: u32(0, 0, 1), dst: u32(3, 1, 2) },
+    });
+    assert.equal(g.numEdges, 2);
+    assert.equal(g.engine.countEdges(0, 3), 1);
+    assert.equal(g.engine.countEdges(4, 1), 1);
+    assert.deepEqual(checkInvariants(g), []);
+  }
+});
+
+Deno.test("a batch is grouped by source alike through an array over the vertices and by sorting", () => {
+  const rng = new Philox(11, 2);
+  for (const [n, ni, nd] of [[7, 40, 25], [1000, 30, 12], [50, 0, 9], [50, 9, 0], [3, 1, 1]]) {
+    const draw = (k: number, m: number) => Uint32Array.from({ length: k }, () => rng.int(m));
+    const insSrc = draw(ni, n),
+      insDst = draw(ni, n),
+      insW = draw(ni, 100),
+      delSrc = draw(nd, n),
+      delDst = draw(nd, n);
+    const dense = buildStage(n, insSrc, insDst, insW, delSrc, delDst, "dense");
+    const sorted = buildStage(n, insSrc, insDst, insW, delSrc, delDst, "sorted");
+    assert.deepEqual(sorted, dense);
+    // the reference: each touched vertex ascending, with its edits in batch order
+    const touched = [...new Set([...insSrc, ...delSrc])].sort((a, b) => a - b);
+    assert.deepEqual([...dense.vertices], touched);
+    touched.forEach((v, r) => {
+      const ins = [...insSrc.keys()].filter((i) => insSrc[i] === v).flatMap((i) => [insDst[i], insW[i]]);
+      const del = [...delSrc.keys()].filter((i) => delSrc[i] === v).map((i) => delDst[i]);
+      const io = dense.insStart[r], ic = dense.insCount[r], dOff = dense.delStart[r], dc = dense.delCount[r];
+      assert.deepEqual([...dense.ins.subarray(2 * io, 2 * (io + ic))], ins);
+      assert.deepEqual([...dense.del.subarray(dOff, dOff + dc)], del);
+    });
   }
 });
 
