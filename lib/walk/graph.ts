@@ -28,6 +28,7 @@ import {
   H_N,
   H_TOP,
   H_USED,
+  H_VBASE,
   H_WORDS,
   type SamplerName,
   SAMPLERS,
@@ -184,8 +185,10 @@ export class DynamicGraph {
   #termsOf = -1;
   #termsAt = -1;
   #terms = { listWords: 0, regular: 0 };
-  /** The last streaming edit's bound (Engine.editBound), kept with the terms; null when not kept. */
-  #bound: { words: number; degMax: number; countdownAt: number } | null = null;
+  /** The last streaming edit's bound (Engine.editBound's three numbers), kept with the terms; words -1: none. */
+  #boundWords = -1;
+  #boundDegMax = -1;
+  #boundCountdownAt = -1;
   /** The allocation count (allocs and frees) of the kernels or the ts engine after the last streaming edit. */
   #allocs = -1;
   /** True while a batch is in flight on the GPU or on worker threads (the pool is part way through it). */
@@ -359,9 +362,11 @@ export class DynamicGraph {
     const n = this.numVertices;
     if (s >= n) requireVertices("src", this.#one(s), n);
     if (d >= n) requireVertices("dst", this.#one(d), n);
-    const wi = this.weightToInt(w, "weight[0]");
-    const e = this.engine;
-    e.reserve(this.#streamReserve(s));
+    // weightToInt decides (and explains) every weight the fast check rules out
+    let wi = Math.round(w * this.#scale);
+    if (!(wi >= 1 && wi <= this.#maxWeightInt)) wi = this.weightToInt(w, "weight[0]");
+    const e = this.engine, words = this.#streamReserve(s), m = e.m;
+    if (m[H_CAP] - m[H_TOP] < words) e.reserve(words);
     this.#version++;
     const k = this.#kernel;
     if (k !== null) {
@@ -389,19 +394,23 @@ export class DynamicGraph {
    * of the pool per edit to know its room.
    */
   #streamReserve(s: number): number {
-    const e = this.engine;
-    if (this.#termsOf !== s || this.#termsAt !== this.#version) {
+    const e = this.engine, fresh = this.#termsOf === s && this.#termsAt === this.#version;
+    if (fresh && this.#boundWords >= 0) {
+      // nothing allocated since the bound was found: it holds while the degree and countdown allow
+      const m = e.m, at = this.#boundCountdownAt;
+      if (m[m[H_VBASE] + VH_WORDS * s + VH_DEG] <= this.#boundDegMax && (at < 0 || m[at] >= 1)) {
+        return this.#boundWords;
+      }
+    }
+    if (!fresh) {
       this.#terms = e.listTerms(s);
       this.#termsOf = s;
-      this.#bound = null;
-    } else if (this.#bound !== null) {
-      // nothing allocated since the bound was found: it holds while the degree and countdown allow
-      const b = this.#bound, m = e.m;
-      if (m[e.vh(s) + VH_DEG] <= b.degMax && (b.countdownAt < 0 || m[b.countdownAt] >= 1)) return b.words;
     }
-    const b = e.editBound(s, this.#terms);
-    this.#bound = b.words >= 0 ? b : null;
-    return b.words >= 0 ? b.words : e.reserveFor(s, 1, 1); // at least the bound of one insert and of one delete
+    const nb = e.editBound(s, this.#terms);
+    this.#boundWords = nb.words;
+    this.#boundDegMax = nb.degMax;
+    this.#boundCountdownAt = nb.countdownAt;
+    return nb.words >= 0 ? nb.words : e.reserveFor(s, 1, 1); // at least the bound of one insert and of one delete
   }
 
   /** @internal the words the next streaming edit of s reserves (#streamReserve; tests check the bound). */
