@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { BackendUnavailableError } from "../core/errors.ts";
 import { environmentInfo, type Report, type ReportTable } from "../core/report.ts";
 import { barChart, lineChart } from "../core/figure.ts";
 import { progress } from "../core/progress.ts";
@@ -119,11 +120,11 @@ export async function updateThroughput(
 /**
  * Microseconds per streaming update (insert + delete of one edge) on a hub of degree `degree`, for each
  * sampler, through the public API (`via` "api", the default) or straight through the wasm kernels the API
- * calls (`via` "kernel": the engine's own cost, without the API's checks and reserve), timed side by side: every sampler's hub is built first, then each of `rounds`
- * rounds runs every sampler's pairs until `budgetMs` has passed, in an order that rotates by round, so a
- * change of the machine's speed falls on all samplers alike (and a sampler that costs milliseconds per
- * update and one that costs a fraction of a microsecond are both timed over many clock ticks). Returns each
- * sampler's median round. Bingo's hub first takes `bingoWarmPairs` pairs: a new hub runs its adaption pass
+ * calls (`via` "kernel": the engine's own cost, without the API's checks and reserve), timed side by side:
+ * every sampler's hub is built first, then each of `rounds` rounds runs every sampler's pairs until
+ * `budgetMs` has passed, in an order that rotates by round, so a change of the machine's speed falls on all
+ * samplers alike (and a sampler that costs milliseconds per update and one that costs a fraction of a
+ * microsecond are both timed over many clock ticks). Returns each sampler's median round. Bingo's hub first takes `bingoWarmPairs` pairs: a new hub runs its adaption pass
  * every few edits while groups sit just below alpha x degree, until they turn dense (the other samplers
  * have no such state and take 100 pairs, which compile the path).
  */
@@ -137,7 +138,9 @@ export function hubStreamingMicros(
   const rounds = options.rounds ?? 5, bingoWarm = options.bingoWarmPairs ?? 20000;
   const k = options.via === "kernel" ? walkKernelSync() : null;
   if (options.via === "kernel" && k === null) {
-    throw new Error("hubStreamingMicros: the wasm kernels are missing");
+    throw new BackendUnavailableError("wasm", "hubStreamingMicros via the kernels needs the walk kernels", [
+      "ts",
+    ]);
   }
   const rng = new Philox(seed, 3);
   const src = new Uint32Array(degree), dst = Uint32Array.from({ length: degree }, (_, i) => i + 1);
