@@ -538,6 +538,43 @@ function groupMove(gb: u32, K: u32, k: u32, from: u32, to: u32): void {
   }
 }
 
+// The streaming edits' inlined steps for a regular group, the listed kind of a hub's large groups: without a
+// call, and with its kind read once (same-process A/B at a 10^4 hub with R-MAT weights, where about one
+// edge in two belongs to a regular group: 0.058 -> 0.049 us per update). Every other kind, and a list that
+// must grow or goes empty, takes groupAdd, groupRemove or groupMove.
+
+// groupAdd(h, gb, K, k, i, c).
+// @ts-ignore: decorator
+@inline function addMember(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
+  const meta = ld(gb + K + k);
+  if ((meta & 255) != G_REGULAR || c >= (<u32> 1 << ((meta >> 8) & 255))) return groupAdd(h, gb, K, k, i, c);
+  st(ld(gb + 2 * K + k) + c, i);
+  st(ld(gb + 3 * K + k) + i, c);
+  return outside(c + 1, ld(gb + 6 * K + k)) | (((c + 1) << 1) < ld(H_SPARSE_MAX) ? DUE : 0);
+}
+
+// groupRemove(h, gb, K, k, i, c).
+// @ts-ignore: decorator
+@inline function removeMember(h: u32, gb: u32, K: u32, k: u32, i: u32, c: u32): u32 {
+  if ((ld(gb + K + k) & 255) != G_REGULAR || c == 1) return groupRemove(h, gb, K, k, i, c);
+  const list = ld(gb + 2 * K + k), inv = ld(gb + 3 * K + k);
+  const p = ld(inv + i), last = ld(list + c - 1);
+  st(list + p, last);
+  st(inv + last, p);
+  return outside(c - 1, ld(gb + 6 * K + k)) | (((c - 1) << 1) < ld(H_SPARSE_MAX) ? DUE : 0);
+}
+
+// groupMove(gb, K, k, from, to) for a group that is not dense.
+// @ts-ignore: decorator
+@inline function moveMember(gb: u32, K: u32, k: u32, from: u32, to: u32): void {
+  const kind = ld(gb + K + k) & 255;
+  if (kind == G_REGULAR) {
+    const inv = ld(gb + 3 * K + k), p = ld(inv + from);
+    st(ld(gb + 2 * K + k) + p, to);
+    st(inv + to, p);
+  } else if (kind != G_DENSE) groupMove(gb, K, k, from, to);
+}
+
 function adapt(h: u32, gb: u32, K: u32): void {
   if (ld(H_ADAPT) == 0) return;
   const deg = ld(h + VH_DEG), alpha = <u64> ld(H_ALPHA_Q16), sparseMax = ld(H_SPARSE_MAX);
@@ -850,7 +887,7 @@ function listedOf(h: u32): u32 {
     groupStep(gb, K, w, true, ld(maskAt(gb, K)));
     for (let b = SLOW; b != 0; b &= b - 1) {
       const k = ctz(b);
-      flags |= groupAdd(h, gb, K, k, i, ld(gb + k) - 1);
+      flags |= addMember(h, gb, K, k, i, ld(gb + k) - 1);
     }
   } else if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
   else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
@@ -871,7 +908,7 @@ function listedOf(h: u32): u32 {
     groupStep(gb, K, w, false, ld(maskAt(gb, K)));
     for (let b = SLOW; b != 0; b &= b - 1) {
       const k = ctz(b);
-      flags |= groupRemove(h, gb, K, k, i, ld(gb + k) + 1);
+      flags |= removeMember(h, gb, K, k, i, ld(gb + k) + 1);
     }
   } else if (sampler == S_ALIAS) st(h + VH_EXTRA, 1);
   else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
@@ -893,8 +930,7 @@ function listedOf(h: u32): u32 {
   if (sampler == S_BINGO) {
     const gb = ld(h + VH_AUX), K = ld(H_K);
     for (let b = w & listed; b != 0; b &= b - 1) {
-      const k = ctz(b);
-      if ((ld(gb + K + k) & 255) != G_DENSE) groupMove(gb, K, k, t, i);
+      moveMember(gb, K, ctz(b), t, i);
     }
   } else if (sampler == S_ITS) st(h + VH_EXTRA, min(ld(h + VH_EXTRA), i));
   else if (sampler == S_FENWICK) {
