@@ -1026,21 +1026,37 @@ export function apply_stage(pool: usize, stage: usize, rr0: u32, rr1: u32): void
 
 // ---------------------------------------------------------------- sampling
 
+// Whether a draw whose column split (word u against threshold t) picked a dense group of count c and bound
+// b keeps it (lib/walk/layout.ts keepDense): u is uniform on its side of the split, [0, t) or [t, 2^32),
+// and its offset `off` in that side of `num` words is kept when off b < num c.
+// @ts-ignore: decorator
+@inline function keepDense(u: u32, t: u32, c: u32, b: u32): bool {
+  const small = u < t;
+  const off = <u64> (small ? u : u - t), num: u64 = small ? <u64> t : 4294967296 - <u64> t;
+  return off * <u64> b < num * <u64> c;
+}
+
 function sampleSlot(v: u32): u32 {
   const h = vhOf(v), deg = ld(h + VH_DEG), sp = ld(h + VH_SLOTS);
   const sampler = ld(H_SAMPLER);
   if (sampler == S_BINGO) {
     const K = ld(H_K), gb = ld(h + VH_AUX);
-    // bounded masses (lib/walk/layout.ts): r < c_g keeps group g and is a uniform member index
-    let g: u32, r: u32;
-    do {
+    // bounded masses (lib/walk/layout.ts): a listed group g is kept when r < c_g, r then a uniform member
+    // index; a dense group is kept by its column split's own word (keepDense)
+    let g: u32, r: u32 = 0, kind: u32;
+    for (;;) {
       const j = rint(ld(h + VH_EXTRA));
-      const u = nextU32();
-      const pair = ld(gb + 5 * K + j);
-      g = u < ld(gb + 4 * K + j) ? pair & 255 : (pair >> 8) & 255;
-      r = rint(ld(gb + 6 * K + g));
-    } while (r >= ld(gb + g));
-    const kind = ld(gb + K + g) & 255;
+      const u = nextU32(), t = ld(gb + 4 * K + j), pair = ld(gb + 5 * K + j);
+      g = u < t ? pair & 255 : (pair >> 8) & 255;
+      kind = ld(gb + K + g) & 255;
+      const c = ld(gb + g), b = ld(gb + 6 * K + g);
+      if (kind == G_DENSE) {
+        if (keepDense(u, t, c, b)) break;
+      } else {
+        r = rint(b);
+        if (r < c) break;
+      }
+    }
     if (kind == G_ONE) return ld(gb + 2 * K + g);
     if (kind == G_DENSE) {
       for (;;) {

@@ -157,6 +157,24 @@ fn hash_has(h: u32, d: u32) -> bool {
   return false;
 }
 
+// Whether a draw whose column split (word u against threshold t) picked a dense group of count c and bound
+// b keeps it (lib/walk/layout.ts keepDense): off b < num c, with off the offset of u in its side of the
+// split and num the side's words (t, or 2^32 - t: 2^32 itself when t = 0), as (high, low) word pairs.
+fn keep_dense(u: u32, t: u32, c: u32, b: u32) -> bool {
+  let small = u < t;
+  let off = select(u - t, u, small);
+  let lh = mulhi(off, b);
+  let ll = off * b;
+  var rh = c;
+  var rl = 0u;
+  if (small || t != 0u) {
+    let num = select(0u - t, t, small);
+    rh = mulhi(num, c);
+    rl = num * c;
+  }
+  return lh < rh || (lh == rh && ll < rl);
+}
+
 fn sample_slot(v: u32) -> u32 {
   let h = vh(v);
   let deg = m[h + VH_DEG];
@@ -165,22 +183,31 @@ fn sample_slot(v: u32) -> u32 {
   if (sampler == S_BINGO) {
     let K = m[H_K];
     let gb = m[h + VH_AUX];
-    // the alias table is over bounded masses B_g 2^g (lib/walk/layout.ts): r uniform below B_g keeps group
-    // g when r < c_g (probability c_g / B_g), else a group is drawn again; a kept r is a uniform member
-    // index of a listed group. (Written as a flag loop: `loop { ... if (rint(b) < c) { break; } }` came
-    // back with different draws than the engine on Mesa's llvmpipe.)
+    // the alias table is over bounded masses B_g 2^g (lib/walk/layout.ts): a listed group g is kept when
+    // r < c_g for r uniform below B_g (probability c_g / B_g), else a group is drawn again; a kept r is its
+    // uniform member index. A dense group is kept by the word that split its column (keep_dense). (Written
+    // as a flag loop: `loop { ... if (rint(b) < c) { break; } }` came back with different draws than the
+    // engine on Mesa's llvmpipe.)
     var g = 0u;
     var r = 0u;
+    var kind = 0u;
     var keep = false;
     while (!keep) {
       let j = rint(m[h + VH_EXTRA]);
       let u = next_u32();
+      let t = m[gb + 4u * K + j];
       let pair = m[gb + 5u * K + j];
-      g = select((pair >> 8u) & 255u, pair & 255u, u < m[gb + 4u * K + j]);
-      r = rint(m[gb + 6u * K + g]);
-      keep = r < m[gb + g];
+      g = select((pair >> 8u) & 255u, pair & 255u, u < t);
+      kind = m[gb + K + g] & 255u;
+      let c = m[gb + g];
+      let b = m[gb + 6u * K + g];
+      if (kind == G_DENSE) {
+        keep = keep_dense(u, t, c, b);
+      } else {
+        r = rint(b);
+        keep = r < c;
+      }
     }
-    let kind = m[gb + K + g] & 255u;
     if (kind == G_ONE) {
       return m[gb + 2u * K + g];
     }

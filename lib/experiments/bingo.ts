@@ -476,8 +476,8 @@ export async function run(options: BingoOptions = {}): Promise<Report> {
       `numbers are from 4xA100 GPUs and CUDA baselines; ours are CPU/WASM and not comparable in absolute terms: the ` +
       `comparison is between samplers measured side by side here. One departure from the paper: the per-vertex alias ` +
       `table over the groups is built over bounded group sizes (size + size/8 + 1) and a drawn group is kept with ` +
-      `probability size/bound, so sampling stays exact while an edit that keeps every group inside its bound's ` +
-      `window skips the table rebuild the paper does after every update.`,
+      `probability size/bound (to the alias columns' 2^-32 resolution), so sampling stays exact while an edit that ` +
+      `keeps every group inside its bound's window skips the table rebuild the paper does after every update.`,
     tables,
     figures: [
       {

@@ -33,6 +33,7 @@ import {
   H_VBASE,
   H_WORDS,
   HASH_MUL,
+  keepDense,
   MIN_CAPLOG,
   NO_VERTEX,
   S_ALIAS,
@@ -1079,17 +1080,23 @@ export class Engine {
     switch (m[H_SAMPLER]) {
       case S_BINGO: {
         const K = m[H_K], gb = m[h + VH_AUX];
-        // the table is over bounded masses B_g 2^g (layout.ts): r uniform below B_g keeps group g when
-        // r < c_g (probability c_g / B_g), and then r is also a uniform member index of a listed group
-        let g: number, r: number;
-        do {
+        // the table is over bounded masses B_g 2^g (layout.ts): a listed group g is kept when r < c_g for
+        // r uniform below B_g (probability c_g / B_g), and then r is also its uniform member index; a dense
+        // group is kept by the word that split its column (layout.ts keepDense)
+        let g: number, r = 0, kind: number;
+        for (;;) {
           const j = rng.int(m[h + VH_EXTRA]);
-          const u = rng.nextU32();
-          const pair = m[gb + 5 * K + j];
-          g = u < m[gb + 4 * K + j] ? pair & 255 : (pair >>> 8) & 255;
-          r = rng.int(m[gb + 6 * K + g]);
-        } while (r >= m[gb + g]);
-        const kind = m[gb + K + g] & 255;
+          const u = rng.nextU32(), t = m[gb + 4 * K + j], pair = m[gb + 5 * K + j];
+          g = u < t ? pair & 255 : (pair >>> 8) & 255;
+          kind = m[gb + K + g] & 255;
+          const c = m[gb + g], b = m[gb + 6 * K + g];
+          if (kind === G_DENSE) {
+            if (keepDense(u, t, c, b)) break;
+          } else {
+            r = rng.int(b);
+            if (r < c) break;
+          }
+        }
         if (kind === G_ONE) return m[gb + 2 * K + g];
         if (kind === G_DENSE) {
           for (;;) {

@@ -138,8 +138,9 @@ function requireVertices(name: string, x: Uint32Array, n: number): void {
  * A dynamic weighted graph with constant-time weighted sampling under edge updates.
  *
  * Weights are stored in fixed point, `round(w * 2^fractionBits)`, an integer in [1, 2^weightBits); Bingo
- * samples exactly proportionally to those integers. Every update validates the whole batch first and
- * changes nothing when it throws.
+ * samples proportionally to those integers, exactly up to its alias columns' resolution of 2^-32 (the
+ * `alias` sampler's columns have the same). Every update validates the whole batch first and changes
+ * nothing when it throws.
  *
  * @example
  * ```ts

@@ -81,11 +81,12 @@ export const GROUP_KINDS = ["empty", "one", "sparse", "regular", "dense"] as con
  * nothing else. The mask lets it find its listed groups without reading their kinds.
  *
  * The alias table is built over bounded masses `B_k 2^k` with `B_k = groupBound(c_k) >= c_k`, and a draw
- * that picks group k draws r uniform in {0..B_k-1} (WalkRng.int) and keeps the group when r < c_k
- * (otherwise it draws a group again), so group k is chosen with probability `c_k 2^k / W` exactly; a kept
- * r is uniform in {0..c_k-1}, the member index of a listed group. An edit only rebuilds the table when a
- * count leaves its bound's window (`boundHolds`), which a single insert or delete on a large group rarely
- * does.
+ * that picks group k keeps it with probability c_k / B_k (otherwise it draws a group again), so group k is
+ * chosen with probability `c_k 2^k / W`. A listed group draws r uniform in {0..B_k-1} (WalkRng.int) and is
+ * kept when r < c_k: a kept r is uniform in {0..c_k-1}, its member index. A dense group needs no member
+ * index (its member is found by rejection over the slots), so it is kept by the word that split its alias
+ * column (`keepDense`): one draw fewer per sample. An edit only rebuilds the table when a count leaves its
+ * bound's window (`boundHolds`), which a single insert or delete on a large group rarely does.
  */
 export const GB_WORDS_PER_GROUP = 8;
 
@@ -110,6 +111,35 @@ export function groupDenseMaskWord(K: number): number {
 /** The count bound a rebuild gives a group of `c` members: 0 for an empty group, else c + c/8 + 1. */
 export function groupBound(c: number): number {
   return c === 0 ? 0 : c + (c >>> 3) + 1;
+}
+
+/**
+ * Whether a draw keeps the dense group (count c, bound b >= c) that its alias column's split picked. The
+ * split compares a uniform 32-bit word u with the column's threshold t: the small group takes u < t, the
+ * alias u >= t. Given its side, u is uniform on it, so with `off` the offset of u in that side and `num`
+ * the side's number of words (t, or 2^32 - t), `off * b < num * c` holds for ceil(num c / b) of the num
+ * words: the keep probability is c / b to within one word in 2^32 of the column's share, the resolution of
+ * the split itself (t = floor(2^32 a_j / W)). The products reach 2^64, so they are compared as exact 32-bit
+ * halves. The kernels compute the same comparison in u64 (kernels-as/walk.ts) and in u32 halves
+ * (kernels-wgsl/walk.wgsl keep_dense).
+ */
+export function keepDense(u: number, t: number, c: number, b: number): boolean {
+  const small = u < t;
+  const off = small ? u : u - t;
+  const lh = mulHi32(off, b), ll = Math.imul(off, b) >>> 0;
+  let rh = c, rl = 0; // num = 2^32 when t = 0 and u is on the alias side
+  if (small || t !== 0) {
+    const num = small ? t : 2 ** 32 - t;
+    rh = mulHi32(num, c);
+    rl = Math.imul(num, c) >>> 0;
+  }
+  return lh < rh || (lh === rh && ll < rl);
+}
+
+/** The high 32 bits of the 64-bit product of two u32 (exact: the partial products stay below 2^53). */
+export function mulHi32(x: number, y: number): number {
+  const lo = x * (y & 0xffff), hi = x * (y >>> 16);
+  return Math.floor((hi + Math.floor(lo / 65536)) / 65536);
 }
 
 /**

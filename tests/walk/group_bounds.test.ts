@@ -5,7 +5,7 @@
 // adaption countdown: skipping the adaption pass while it covers the edits changes no decision.
 import assert from "node:assert/strict";
 import { checkInvariants, DynamicGraph, walkWasmAvailable } from "../../lib/walk/mod.ts";
-import { boundHolds, groupBound, H_K, VH_AUX } from "../../lib/walk/layout.ts";
+import { boundHolds, groupBound, H_K, keepDense, VH_AUX } from "../../lib/walk/layout.ts";
 import { Philox } from "../../lib/core/rng.ts";
 import { WalkRng } from "../../lib/walk/engine.ts";
 import { shutdownPools } from "../../lib/runtime/pool.ts";
@@ -74,6 +74,37 @@ Deno.test("WalkRng.int equals Lemire's method in 64-bit integers, rejections inc
     }
   }
   assert.ok(rejections > 0, "no case exercised a rejection");
+});
+
+Deno.test("keepDense is the exact 64-bit comparison and keeps ceil(num c / b) of a split side's words", () => {
+  const rng = new Philox(21);
+  const T = 2n ** 32n;
+  const words = [0, 1, 2 ** 31, 2 ** 32 - 2, 2 ** 32 - 1];
+  let checked = 0;
+  for (let i = 0; i < 3000; i++) {
+    const c = i % 3 === 0 ? 1 + rng.int(2 ** 31) : 1 + rng.int(5000);
+    const b = c + rng.int((c >>> 2) + 2); // a bound in the count's window, or one past it
+    const t = i % 7 === 0 ? words[i % words.length] : rng.nextU32();
+    for (const u of [rng.nextU32(), t, t - 1, t + 1, ...words].filter((x) => x >= 0 && x < 2 ** 32)) {
+      const small = u < t;
+      const off = BigInt(small ? u : u - t), num = small ? BigInt(t) : T - BigInt(t);
+      assert.equal(keepDense(u, t, c, b), off * BigInt(b) < num * BigInt(c), `u ${u} t ${t} c ${c} b ${b}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 20000);
+  // every word of a side, counted: ceil(num c / b) are kept
+  const count = (from: number, to: number, t: number, c: number, b: number) => {
+    let kept = 0;
+    for (let u = from; u < to; u++) if (keepDense(u, t, c, b)) kept++;
+    return kept;
+  };
+  for (const [t, c, b] of [[1000, 700, 800], [999, 1, 2], [5, 3, 4]]) {
+    assert.equal(count(0, t, t, c, b), Math.ceil((t * c) / b), `small side of t = ${t}`);
+  }
+  for (const [t, c, b] of [[2 ** 32 - 1000, 633, 712], [2 ** 32 - 5, 3, 4], [2 ** 32 - 1, 9, 11]]) {
+    assert.equal(count(t, 2 ** 32, t, c, b), Math.ceil(((2 ** 32 - t) * c) / b), `alias side of t = ${t}`);
+  }
 });
 
 Deno.test("bounded group masses: edits inside the windows keep the table, draws stay exact, ts = wasm", () => {
