@@ -20,8 +20,16 @@ const W0 = 0x9E3779B9;
 const W1 = 0xBB67AE85;
 const TWO16 = 65536;
 
-/** High 32 bits of the 64-bit product of two u32, exact in float64 arithmetic. */
-function mulhi(a: number, b: number): number {
+/**
+ * High 32 bits of the 64-bit product of two u32, exact in float64 arithmetic.
+ *
+ * @example
+ * ```ts
+ * import { mulhi } from "./rng.ts";
+ * mulhi(0xffffffff, 0xffffffff); // 0xfffffffe
+ * ```
+ */
+export function mulhi(a: number, b: number): number {
   const x = a * (b & 0xffff); // < 2^48, exact
   const y = a * (b >>> 16); // < 2^48, exact
   return Math.floor((y + Math.floor(x / TWO16)) / TWO16) >>> 0;

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { mulhi } from "../core/rng.ts";
+
 /** Global header words. */
 export const H_N = 0,
   H_K = 1,
@@ -126,20 +128,14 @@ export function groupBound(c: number): number {
 export function keepDense(u: number, t: number, c: number, b: number): boolean {
   const small = u < t;
   const off = small ? u : u - t;
-  const lh = mulHi32(off, b), ll = Math.imul(off, b) >>> 0;
+  const lh = mulhi(off, b), ll = Math.imul(off, b) >>> 0;
   let rh = c, rl = 0; // num = 2^32 when t = 0 and u is on the alias side
   if (small || t !== 0) {
     const num = small ? t : 2 ** 32 - t;
-    rh = mulHi32(num, c);
+    rh = mulhi(num, c);
     rl = Math.imul(num, c) >>> 0;
   }
   return lh < rh || (lh === rh && ll < rl);
-}
-
-/** The high 32 bits of the 64-bit product of two u32 (exact: the partial products stay below 2^53). */
-export function mulHi32(x: number, y: number): number {
-  const lo = x * (y & 0xffff), hi = x * (y >>> 16);
-  return Math.floor((hi + Math.floor(lo / 65536)) / 65536);
 }
 
 /**
